@@ -1,0 +1,149 @@
+"""Small streaming DSP building blocks shared by triggers, spatial and master stages.
+
+Every stateful object here says what state it keeps between blocks. All of them
+take and return 1-D float arrays (one channel); multichannel callers loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.signal as sps
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating]
+
+
+def next_pow2(n: int) -> int:
+    """Smallest power of two >= n."""
+    return 1 << max(0, int(n - 1).bit_length())
+
+
+def design_shaped_fir(
+    sr: int, gain: Callable[[np.ndarray], np.ndarray], *, n_taps: int = 8192
+) -> np.ndarray:
+    """Linear-phase FIR whose magnitude follows ``gain(f_hz)`` (frequency sampling, Hann window).
+
+    ``gain`` receives an array of frequencies (Hz, 0 … sr/2) and returns linear
+    amplitude factors. Returns float64 taps of length ``n_taps`` (even).
+    """
+    n_fft = next_pow2(n_taps) * 2
+    f = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    mag = np.asarray(gain(f), dtype=np.float64)
+    h = np.fft.irfft(mag, n_fft)
+    h = np.roll(h, n_taps // 2)[:n_taps] * np.hanning(n_taps)
+    return h
+
+
+class StreamingFIR:
+    """Overlap-add FFT convolution of a stream with fixed taps.
+
+    State: the convolution tail (``len(taps) - 1`` samples) carried into the next block.
+    Output for a given input stream does not depend on how it is cut into blocks.
+    """
+
+    def __init__(self, taps: np.ndarray) -> None:
+        self.taps = np.asarray(taps, dtype=np.float64)
+        self._tail = np.zeros(len(self.taps) - 1)
+        self._cache: dict[int, tuple[int, np.ndarray]] = {}
+
+    def reset(self) -> None:
+        self._tail[:] = 0.0
+
+    def _spectrum(self, n: int) -> tuple[int, np.ndarray]:
+        hit = self._cache.get(n)
+        if hit is None:
+            n_fft = next_pow2(n + len(self.taps) - 1)
+            hit = (n_fft, np.fft.rfft(self.taps, n_fft))
+            self._cache[n] = hit
+        return hit
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        n = len(x)
+        if n == 0:
+            return np.zeros(0)
+        n_fft, spec = self._spectrum(n)
+        full = np.fft.irfft(np.fft.rfft(x, n_fft) * spec, n_fft)[: n + len(self.taps) - 1]
+        k = len(self._tail)
+        full[:k] += self._tail
+        out = full[:n].copy()
+        self._tail = full[n:].copy()
+        return out
+
+    def __repr__(self) -> str:
+        return f"StreamingFIR(n_taps={len(self.taps)})"
+
+
+class StatefulIIR:
+    """``scipy.signal.lfilter`` with its state carried between blocks (``zi``)."""
+
+    def __init__(self, b: np.ndarray, a: np.ndarray) -> None:
+        self.b = np.asarray(b, dtype=np.float64)
+        self.a = np.asarray(a, dtype=np.float64)
+        self._zi = np.zeros(max(len(self.a), len(self.b)) - 1)
+
+    def reset(self) -> None:
+        self._zi[:] = 0.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        y, self._zi = sps.lfilter(self.b, self.a, x, zi=self._zi)
+        return np.asarray(y)
+
+    def __repr__(self) -> str:
+        return f"StatefulIIR(order={len(self.a) - 1})"
+
+
+class StatefulSOS:
+    """``scipy.signal.sosfilt`` with its state carried between blocks."""
+
+    def __init__(self, sos: np.ndarray) -> None:
+        self.sos = np.asarray(sos, dtype=np.float64)
+        self._zi = np.zeros((self.sos.shape[0], 2))
+
+    def reset(self) -> None:
+        self._zi[:] = 0.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        y, self._zi = sps.sosfilt(self.sos, x, zi=self._zi)
+        return np.asarray(y)
+
+    def __repr__(self) -> str:
+        return f"StatefulSOS(sections={self.sos.shape[0]})"
+
+
+def modal_impact(
+    sr: int,
+    *,
+    freqs_hz: np.ndarray,
+    decays_s: np.ndarray,
+    amps: np.ndarray,
+    duration_s: float,
+    attack_ms: float = 0.5,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Sum of exponentially decaying sinusoids (modal synthesis of an impact).
+
+    Each mode ``k`` is ``amps[k] * exp(-t / decays_s[k]) * sin(2π freqs_hz[k] t + φ_k)``;
+    the onset is shaped by a raised-cosine attack of ``attack_ms`` (the contact time).
+    Modes above Nyquist are dropped.
+    """
+    n = max(1, int(round(duration_s * sr)))
+    t = np.arange(n) / sr
+    keep = np.asarray(freqs_hz) < 0.45 * sr
+    f = np.asarray(freqs_hz)[keep]
+    d = np.asarray(decays_s)[keep]
+    a = np.asarray(amps)[keep]
+    phase = rng.uniform(0, 2 * np.pi, len(f)) if rng is not None else np.zeros(len(f))
+    y = (a[:, None] * np.exp(-t[None, :] / d[:, None])
+         * np.sin(2 * np.pi * f[:, None] * t[None, :] + phase[:, None])).sum(axis=0)
+    na = max(1, int(attack_ms * 1e-3 * sr))
+    if na > 1:
+        y[:na] *= 0.5 - 0.5 * np.cos(np.pi * np.arange(na) / na)
+    return y
+
+
+def one_pole_smooth(x: np.ndarray, coeff: float, state: float = 0.0) -> tuple[np.ndarray, float]:
+    """First-order low-pass ``y[n] = (1-c) x[n] + c y[n-1]``; returns (y, last state)."""
+    y, zf = sps.lfilter([1.0 - coeff], [1.0, -coeff], x, zi=[coeff * state])
+    return np.asarray(y), float(y[-1]) if len(y) else state
