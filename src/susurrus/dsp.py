@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import scipy.fft as sfft
 import scipy.signal as sps
 from numpy.typing import NDArray
 
@@ -31,7 +32,7 @@ def design_shaped_fir(
     n_fft = next_pow2(n_taps) * 2
     f = np.fft.rfftfreq(n_fft, 1.0 / sr)
     mag = np.asarray(gain(f), dtype=np.float64)
-    h = np.fft.irfft(mag, n_fft)
+    h = sfft.irfft(mag, n_fft)
     h = np.roll(h, n_taps // 2)[:n_taps] * np.hanning(n_taps)
     return h
 
@@ -55,7 +56,7 @@ class StreamingFIR:
         hit = self._cache.get(n)
         if hit is None:
             n_fft = next_pow2(n + len(self.taps) - 1)
-            hit = (n_fft, np.fft.rfft(self.taps, n_fft))
+            hit = (n_fft, sfft.rfft(self.taps, n_fft))
             self._cache[n] = hit
         return hit
 
@@ -64,7 +65,7 @@ class StreamingFIR:
         if n == 0:
             return np.zeros(0)
         n_fft, spec = self._spectrum(n)
-        full = np.fft.irfft(np.fft.rfft(x, n_fft) * spec, n_fft)[: n + len(self.taps) - 1]
+        full = sfft.irfft(sfft.rfft(x, n_fft) * spec, n_fft)[: n + len(self.taps) - 1]
         k = len(self._tail)
         full[:k] += self._tail
         out = full[:n].copy()
@@ -145,5 +146,5 @@ def modal_impact(
 
 def one_pole_smooth(x: np.ndarray, coeff: float, state: float = 0.0) -> tuple[np.ndarray, float]:
     """First-order low-pass ``y[n] = (1-c) x[n] + c y[n-1]``; returns (y, last state)."""
-    y, zf = sps.lfilter([1.0 - coeff], [1.0, -coeff], x, zi=[coeff * state])
+    y, _ = sps.lfilter([1.0 - coeff], [1.0, -coeff], x, zi=[coeff * state])
     return np.asarray(y), float(y[-1]) if len(y) else state

@@ -26,7 +26,7 @@ class Family:
 
 FAMILIES: tuple[Family, ...] = (
     Family("whisper", "Whispered voice: personal-attention phrases, counting, breathing cues",
-           ("female", "male"), ("Whispering", "Speech"), 0.75),
+           ("female", "male", "counting", "breathing-cues"), ("Whispering", "Speech"), 0.75),
     Family("soft-speaking", "Softly spoken voice, close and slow", ("female", "male"),
            ("Speech",), 0.60),
     Family("tapping", "Fingertip and nail taps on wood, glass, plastic",

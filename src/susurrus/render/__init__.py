@@ -1,0 +1,26 @@
+"""Rendering: layers, the master chain, streaming sessions and file renders."""
+
+from .engine import (
+    Calibration,
+    RenderReport,
+    SessionStream,
+    build_layers,
+    calibrate,
+    gated_loudness,
+    render_to_file,
+)
+from .master import MasterChain, MomentaryLeveler, TruePeakLimiter, fade_gains
+
+__all__ = [
+    "Calibration",
+    "MasterChain",
+    "MomentaryLeveler",
+    "RenderReport",
+    "SessionStream",
+    "TruePeakLimiter",
+    "build_layers",
+    "calibrate",
+    "fade_gains",
+    "gated_loudness",
+    "render_to_file",
+]

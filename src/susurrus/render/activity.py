@@ -1,0 +1,80 @@
+"""Activity envelopes: how a layer comes and goes (continuous, intermittent, drift).
+
+An envelope is a deterministic function of time drawn from its own generator:
+the same seed gives the same envelope whatever the sample rate or block size,
+so the calibration pre-pass can evaluate it cheaply at a control rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scene.model import Activity
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    return x * x * (3.0 - 2.0 * x)
+
+
+class ActivityEnvelope:
+    """Gain envelope (0–1) of one layer over time.
+
+    State kept between calls: the list of on/off switch times drawn so far
+    (intermittent) — extended lazily as later times are asked for.
+    """
+
+    def __init__(self, activity: Activity, rng: np.random.Generator) -> None:
+        self.activity = activity
+        self.rng = rng
+        a = activity
+        if a.pattern == "intermittent":
+            off = a.mean_gap_s
+            on = off * a.on_fraction / max(1e-9, 1.0 - a.on_fraction) if a.on_fraction < 1 else 1e12
+            self._mean = (on, off)
+            self._state0 = bool(rng.random() < a.on_fraction)
+            self._switch: list[float] = []  # absolute switch times
+            self._t_drawn = 0.0
+        elif a.pattern == "drift":
+            k = 3
+            self._periods = a.period_s * rng.uniform(0.6, 1.6, k)
+            self._phases = rng.uniform(0, 2 * np.pi, k)
+
+    def _extend(self, t_end: float) -> None:
+        on, off = self._mean
+        state = self._state0 if len(self._switch) % 2 == 0 else not self._state0
+        while self._t_drawn <= t_end:
+            mean = on if state else off
+            dur = max(self.activity.ramp_s * 1.5, float(self.rng.exponential(mean)))
+            self._t_drawn += dur
+            self._switch.append(self._t_drawn)
+            state = not state
+
+    def __call__(self, t_s: np.ndarray) -> np.ndarray:
+        """Envelope values (float64) at times ``t_s`` (seconds, ascending)."""
+        a = self.activity
+        t = np.asarray(t_s, dtype=np.float64)
+        if a.pattern == "continuous" or len(t) == 0:
+            return np.ones_like(t)
+        if a.pattern == "drift":
+            s = np.zeros_like(t)
+            for p, ph in zip(self._periods, self._phases, strict=True):
+                s += np.sin(2 * np.pi * t / p + ph)
+            s /= len(self._periods)  # −1 … 1
+            gain_db = -0.5 * a.depth_db * (1.0 - s)
+            return np.asarray(10.0 ** (gain_db / 20.0))
+        self._extend(float(t[-1]) + a.ramp_s)
+        sw = np.asarray(self._switch)
+        # state index at each time; level ramps linearly over ramp_s after each switch
+        idx = np.searchsorted(sw, t, side="right")  # number of switches at or before t
+        on_now = (idx % 2 == 0) == self._state0
+        prev = np.where(idx > 0, sw[np.maximum(idx - 1, 0)], -np.inf)
+        frac = np.clip((t - prev) / a.ramp_s, 0.0, 1.0)
+        level = np.where(on_now, frac, 1.0 - frac)
+        return _smoothstep(level)
+
+    def mean_square(self, start_s: float, end_s: float, *, rate_hz: float = 50.0) -> float:
+        """Mean of envelope² over a time range (for the loudness calibration)."""
+        if end_s <= start_s:
+            return 1.0
+        t = np.arange(start_s, end_s, 1.0 / rate_hz)
+        return float(np.mean(self(t) ** 2))

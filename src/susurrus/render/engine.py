@@ -1,0 +1,388 @@
+"""The streaming session engine: scene → layers → mix → master → blocks or a file.
+
+Memory is constant in the session length: every layer streams, the master chain
+holds only its look-ahead, and files are written in chunks by a second thread
+(so both cores work: one renders while the other encodes).
+
+Loudness: a seeded calibration pre-pass renders the first minute of the steady
+part of every layer (the same seeds as the real render, so for short sessions
+it *is* the render), estimates the gated BS.1770 loudness of the whole steady
+part from those per-layer powers and each layer's activity envelope over the
+whole session, then runs the master chain over the window to account for what
+the leveler and limiter take off.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.signal as sps
+
+from .. import audio, triggers
+from ..errors import AudioFileError, ParameterError
+from ..loudness import KWeighting
+from ..scene.model import Layer, Scene
+from ..units import db_to_amp
+from .activity import ActivityEnvelope
+from .master import MasterChain, fade_gains
+
+#: samples per block pulled from every layer while rendering
+DEFAULT_BLOCK = 8192
+#: recordings longer than this are refused as layers (they are loaded whole)
+MAX_RECORDING_S = 3600.0
+
+
+class RecordingSource:
+    """The user's own recording as a mono (or, for diffuse layers, stereo) stream.
+
+    Played once (then silence) or looped with an equal-power crossfade of
+    ``crossfade_s`` between the end and the start. State: the read position.
+    """
+
+    def __init__(self, path: str, *, sr: int, loop: bool, crossfade_s: float, stereo: bool) -> None:
+        inf = audio.info(path)
+        if inf.duration_s > MAX_RECORDING_S:
+            raise ParameterError("layer.path", path, f"a recording of at most {MAX_RECORDING_S:g} s")
+        y, file_sr = audio.read(path)
+        y = y.astype(np.float64)
+        if file_sr != sr:
+            g = math.gcd(sr, file_sr)
+            y = sps.resample_poly(y, sr // g, file_sr // g, axis=1)
+        if stereo:
+            y = y[:2] if y.shape[0] >= 2 else np.repeat(y[:1], 2, axis=0)
+        else:
+            y = y.mean(axis=0, keepdims=True)
+        self.loop = loop
+        n = y.shape[1]
+        x = min(int(crossfade_s * sr), n // 3)
+        self._first = y[:, : n - x] if loop else y
+        if loop and x > 0:
+            t = (np.arange(x) + 0.5) / x
+            body = y[:, : n - x].copy()
+            body[:, :x] = y[:, :x] * np.sin(0.5 * np.pi * t) + y[:, n - x :] * np.cos(0.5 * np.pi * t)
+            self._body = body
+        else:
+            self._body = y
+        self._pos = 0
+        self.channels = y.shape[0]
+
+    def read(self, n: int) -> np.ndarray:
+        out = np.zeros((self.channels, n))
+        done = 0
+        while done < n:
+            first_len = self._first.shape[1]
+            if self._pos < first_len:
+                seg, off = self._first, self._pos
+            elif self.loop:
+                seg, off = self._body, (self._pos - first_len) % self._body.shape[1]
+            else:
+                break
+            take = min(n - done, seg.shape[1] - off)
+            out[:, done : done + take] = seg[:, off : off + take]
+            done += take
+            self._pos += take
+        return out
+
+
+class LayerStream:
+    """One scene layer rendered to stereo: source × activity × gain → placement.
+
+    Each layer draws from its own generators, spawned from the scene seed and
+    the layer's index: source, activity, motion and (diffuse) second source.
+    """
+
+    def __init__(self, layer: Layer, index: int, scene: Scene) -> None:
+        self.layer = layer
+        sr = scene.sr
+        seqs = np.random.SeedSequence([scene.seed, index]).spawn(4)
+        diffuse = layer.spread == "diffuse"
+        self._sources: list[triggers.Trigger | RecordingSource]
+        if layer.kind == "trigger":
+            assert layer.trigger is not None
+            self._sources = [
+                triggers.create(layer.trigger, layer.variant, sr=sr,
+                                rng=np.random.default_rng(seqs[k]), **layer.params)
+                for k in ((0, 3) if diffuse else (0,))
+            ]
+        else:
+            assert layer.path is not None
+            self._sources = [RecordingSource(layer.path, sr=sr, loop=layer.loop,
+                                             crossfade_s=layer.crossfade_s, stereo=diffuse)]
+        self.activity_seed = seqs[1]
+        self.envelope = ActivityEnvelope(layer.activity, np.random.default_rng(seqs[1]))
+        self.gain = db_to_amp(layer.gain_db)
+        self.sr = sr
+        self.spatial = None
+        if not diffuse:
+            from ..spatial import make_spatializer
+
+            mode = "binaural" if (layer.binaural and scene.master.output == "headphones") else "pan"
+            self.spatial = make_spatializer(
+                sr=sr, azimuth_deg=layer.azimuth_deg, elevation_deg=layer.elevation_deg,
+                distance_m=layer.distance_m, motion=layer.motion, period_s=layer.period_s,
+                mode=mode, rng=np.random.default_rng(seqs[2]),
+            )
+        self._pos = 0
+
+    def read(self, n: int, *, with_activity: bool = True) -> np.ndarray:
+        """The next ``n`` stereo samples (float64 ``(2, n)``)."""
+        if len(self._sources) == 2:  # diffuse: two independent instances, one per ear
+            y = np.concatenate([s.read(n) for s in self._sources], axis=0).astype(np.float64)
+        else:  # mono, or a stereo recording on a diffuse layer
+            y = np.asarray(self._sources[0].read(n), dtype=np.float64)
+        g = np.full(n, self.gain)
+        if with_activity and self.layer.activity.pattern != "continuous":
+            t = (self._pos + np.arange(n)) / self.sr
+            g = g * self.envelope(t)
+        self._pos += n
+        y = y * g
+        if self.spatial is not None:
+            y = np.asarray(self.spatial(y.astype(np.float32)), dtype=np.float64)
+        return y
+
+
+def build_layers(scene: Scene) -> list[LayerStream]:
+    return [LayerStream(layer, i, scene) for i, layer in enumerate(scene.layers)]
+
+
+# -- calibration ---------------------------------------------------------------------
+
+def gated_loudness(block_power: np.ndarray) -> float:
+    """BS.1770-4 integrated loudness from 400 ms block powers (absolute −70, relative −10)."""
+    p = np.asarray(block_power, dtype=np.float64)
+    lk = -0.691 + 10 * np.log10(np.maximum(p, 1e-30))
+    p = p[lk > -70.0]
+    if p.size == 0:
+        return -math.inf
+    rel = -0.691 + 10 * np.log10(p.mean()) - 10.0
+    p = p[-0.691 + 10 * np.log10(p) > rel]
+    return float(-0.691 + 10 * np.log10(p.mean())) if p.size else -math.inf
+
+
+def _blocks_from_hops(hop_energy: np.ndarray) -> np.ndarray:
+    """400 ms block powers (75 % overlap) from 100 ms hop mean-square energies."""
+    if len(hop_energy) < 4:
+        return np.array([hop_energy.mean()]) if len(hop_energy) else np.zeros(0)
+    c = np.concatenate([[0.0], np.cumsum(hop_energy)])
+    return (c[4:] - c[:-4]) / 4.0
+
+
+def _hop_energy(kw: np.ndarray, hop: int) -> np.ndarray:
+    n = kw.shape[1] // hop
+    return (kw[:, : n * hop] ** 2).reshape(kw.shape[0], n, hop).mean(axis=2).sum(axis=0)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What the calibration pre-pass found."""
+
+    gain_db: float
+    premaster_lufs: float
+    master_reduction_db: float
+    window_s: float
+
+
+def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT_BLOCK) -> Calibration:
+    """Find the master gain that puts the steady part at ``scene.master.target_lufs``."""
+    sr = scene.sr
+    timing = scene.timing()
+    total = timing.total_s
+    a, b = timing.steady_start_s, timing.steady_end_s
+    if b - a < 1.0:
+        a, b = 0.0, total
+    w_end = min(b, a + window_s)
+    hop = sr // 10
+    n_a, n_w = int(a * sr) // hop * hop, int(w_end * sr) // hop * hop
+    if n_w - n_a < 4 * hop:
+        n_a = max(0, n_w - 4 * hop)
+    layers = build_layers(scene)
+    mix = np.zeros((2, n_w - n_a))
+    hop_e: list[np.ndarray] = []
+    for ls in layers:
+        kw = KWeighting(sr, 2)
+        parts = []
+        pos = 0
+        while pos < n_w:
+            n = min(block_size, n_w - pos)
+            y = ls.read(n, with_activity=False)
+            k = np.asarray(kw(y))
+            lo = max(0, n_a - pos)
+            if lo < n:
+                parts.append(k[:, lo:])
+                t = (pos + lo + np.arange(n - lo)) / sr
+                gain = ls.envelope(t) if ls.layer.activity.pattern != "continuous" else 1.0
+                mix[:, pos + lo - n_a : pos + n - n_a] += y[:, lo:] * gain
+            pos += n
+        hop_e.append(_hop_energy(np.concatenate(parts, axis=1), hop))
+    # estimated hop energies over the whole steady part
+    h0, h1 = int(a * 10), max(int(a * 10) + 4, int(b * 10))
+    t_hops = (np.arange(h0, h1)[:, None] + (np.arange(10)[None, :] + 0.5) / 10) / 10.0
+    est = np.zeros(h1 - h0)
+    for ls, e in zip(layers, hop_e, strict=True):
+        env = ActivityEnvelope(ls.layer.activity, np.random.default_rng(ls.activity_seed))
+        env2 = (env(t_hops.ravel()) ** 2).reshape(t_hops.shape).mean(axis=1)
+        idx = np.arange(h1 - h0) % max(1, len(e))
+        est += e[idx] * env2 if len(e) else 0.0
+    pre = gated_loudness(_blocks_from_hops(est))
+    if not math.isfinite(pre) or not scene.master.normalize:
+        return Calibration(0.0, pre, 0.0, (n_w - n_a) / sr)
+    gain = scene.master.target_lufs - pre
+    reduction = 0.0
+    for _ in range(2):
+        chain = MasterChain(sr, 2, gain_db=gain + reduction,
+                            momentary_max_lufs=scene.master.momentary_max_lufs,
+                            true_peak_dbtp=scene.master.true_peak_dbtp)
+        out = np.concatenate([chain.push(mix), chain.flush()], axis=1)
+        k_in = np.asarray(KWeighting(sr, 2)(mix * db_to_amp(gain + reduction)))
+        k_out = np.asarray(KWeighting(sr, 2)(out))
+        l_in = gated_loudness(_blocks_from_hops(_hop_energy(k_in, hop)))
+        l_out = gated_loudness(_blocks_from_hops(_hop_energy(k_out, hop)))
+        if not (math.isfinite(l_in) and math.isfinite(l_out)):
+            break
+        reduction += l_in - l_out
+        if abs(l_in - l_out) < 0.05:
+            break
+    return Calibration(gain + reduction, pre, reduction, (n_w - n_a) / sr)
+
+
+# -- streaming -----------------------------------------------------------------------
+
+class SessionStream:
+    """A scene as an iterator of mastered stereo float32 blocks.
+
+    ``read(n)`` returns up to ``n`` samples (fewer only at the end). State: the
+    layers, the master chain's look-ahead and the output position (for fades).
+    """
+
+    def __init__(self, scene: Scene, *, gain_db: float | None = None,
+                 block_size: int = DEFAULT_BLOCK) -> None:
+        self.scene = scene
+        self.sr = scene.sr
+        self.timing = scene.timing()
+        self.total = int(round(self.timing.total_s * self.sr))
+        if gain_db is None:
+            gain_db = calibrate(scene, block_size=block_size).gain_db if scene.master.normalize else 0.0
+        self.gain_db = gain_db
+        self.layers = build_layers(scene)
+        m = scene.master
+        self.master = MasterChain(self.sr, 2, gain_db=gain_db,
+                                  momentary_max_lufs=m.momentary_max_lufs,
+                                  true_peak_dbtp=m.true_peak_dbtp)
+        self.block_size = block_size
+        self._in = 0  # samples pulled from the layers
+        self._out = 0  # samples returned
+        self._ready = np.zeros((2, 0))
+        self._flushed = False
+
+    @property
+    def position_s(self) -> float:
+        return self._out / self.sr
+
+    def _pull(self) -> None:
+        n = min(self.block_size, self.total - self._in)
+        if n <= 0:
+            if not self._flushed:
+                self._ready = np.concatenate([self._ready, self.master.flush()], axis=1)
+                self._flushed = True
+            return
+        mix = np.zeros((2, n))
+        for ls in self.layers:
+            mix += ls.read(n)
+        self._in += n
+        self._ready = np.concatenate([self._ready, self.master.push(mix)], axis=1)
+
+    def read(self, n: int) -> np.ndarray:
+        n = min(n, self.total - self._out)
+        while self._ready.shape[1] < n:
+            self._pull()
+        y, self._ready = self._ready[:, :n], self._ready[:, n:]
+        t = self.timing
+        g = fade_gains(self._out, n, sr=self.sr, total=self.total,
+                       fade_in_s=t.fade_in_s, fade_out_s=t.fade_out_s)
+        if g is not None:
+            y = y * g
+        self._out += n
+        return np.asarray(y, dtype=np.float32)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        while self._out < self.total:
+            yield self.read(self.block_size)
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    path: str
+    duration_s: float
+    sr: int
+    gain_db: float
+    seconds: float
+    interrupted: bool
+
+    @property
+    def speed(self) -> float:
+        return self.duration_s / self.seconds if self.seconds > 0 else math.inf
+
+
+ProgressFn = Callable[[float, float], None]
+
+
+def render_to_file(
+    scene: Scene,
+    path: str | Path,
+    *,
+    block_size: int = DEFAULT_BLOCK,
+    progress: ProgressFn | None = None,
+    gain_db: float | None = None,
+) -> RenderReport:
+    """Render a scene to WAV/FLAC/OGG, encoding in a second thread.
+
+    Ctrl-C or :class:`~susurrus.audio.Interrupted` (SIGTERM via the CLI) keeps
+    what was rendered as a valid file; any other failure leaves no file.
+    """
+    t0 = time.perf_counter()
+    audio.output_format(path)  # fail early on a bad extension
+    stream = SessionStream(scene, gain_db=gain_db, block_size=block_size)
+    q: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
+    errors: list[BaseException] = []
+    interrupted = False
+    with audio.AudioWriter(path, sr=scene.sr, channels=2, expected_frames=stream.total) as w:
+
+        def consume() -> None:
+            while True:
+                item = q.get()
+                if item is None:
+                    return
+                if errors:
+                    continue
+                try:
+                    w.write(item)
+                except BaseException as exc:
+                    errors.append(exc)
+
+        th = threading.Thread(target=consume, name="susurrus-encoder", daemon=True)
+        th.start()
+        try:
+            for block in stream:
+                if errors:
+                    break
+                q.put(block)
+                if progress is not None:
+                    progress(stream.position_s, stream.total / scene.sr)
+        except BaseException:
+            interrupted = True
+            raise
+        finally:
+            q.put(None)
+            th.join()
+            if errors:
+                err = errors[0]
+                raise err if isinstance(err, AudioFileError) else AudioFileError(f"{path}: {err}")
+    return RenderReport(str(path), stream.total / scene.sr, scene.sr, stream.gain_db,
+                        time.perf_counter() - t0, interrupted)
