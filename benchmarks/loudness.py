@@ -56,6 +56,9 @@ def make_signal_file(path: Path, minutes: float, *, seed: int = 1770) -> None:
     n_chunk = CHUNK_S * SR
     tones_hz = np.array([220.0, 997.0, 3150.0])
     path.parent.mkdir(parents=True, exist_ok=True)
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")  # the cache never goes into git
     with AudioWriter(path, sr=SR, channels=2, expected_frames=n_total) as w:
         for start in range(0, n_total, n_chunk):
             n = min(n_chunk, n_total - start)
@@ -71,8 +74,8 @@ def make_signal_file(path: Path, minutes: float, *, seed: int = 1770) -> None:
             w.write(np.clip(y, -0.99, 0.99).astype(np.float32))
 
 
-def run_child(cmd: list[str]) -> tuple[float, float, str]:
-    """Run ``cmd``; return (wall seconds, peak RSS in MB, combined output)."""
+def run_child(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Run ``cmd``; return (wall s, CPU s (user + system), peak RSS in MB, output)."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert p.stdout is not None
@@ -82,7 +85,7 @@ def run_child(cmd: list[str]) -> tuple[float, float, str]:
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed ({p.returncode}):\n{out[-2000:]}")
-    return wall, rusage.ru_maxrss / 1024.0, out
+    return wall, rusage.ru_utime + rusage.ru_stime, rusage.ru_maxrss / 1024.0, out
 
 
 OURS = """
@@ -108,8 +111,11 @@ def parse_ffmpeg(out: str) -> dict[str, float]:
     """Integrated loudness, LRA and true peak from ffmpeg's ebur128 summary."""
     summary = out[out.rfind("Summary:") :]
     found = {}
-    for key, pat in (("integrated", r"I:\s+(-?[\d.]+|-inf) LUFS"), ("lra", r"LRA:\s+([\d.]+) LU"),
-                     ("tp", r"Peak:\s+(-?[\d.]+|-inf) dBFS")):
+    for key, pat in (
+        ("integrated", r"I:\s+(-?[\d.]+|-inf) LUFS"),
+        ("lra", r"LRA:\s+([\d.]+) LU"),
+        ("tp", r"Peak:\s+(-?[\d.]+|-inf) dBFS"),
+    ):
         m = re.search(pat, summary)
         found[key] = float(m.group(1)) if m else float("nan")
     return found
@@ -119,8 +125,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the test file")
     ap.add_argument("--runs", type=int, default=3, help="runs per contender (median)")
-    ap.add_argument("--pyloudnorm-minutes", type=float, default=10.0,
-                    help="excerpt length for pyloudnorm (its time is scaled); 0 skips it")
+    ap.add_argument(
+        "--pyloudnorm-minutes",
+        type=float,
+        default=10.0,
+        help="excerpt length for pyloudnorm (its time is scaled); 0 skips it",
+    )
     ap.add_argument("--cache-dir", type=Path, default=ROOT / "benchmarks" / ".cache")
     args = ap.parse_args(argv)
 
@@ -137,32 +147,62 @@ def main(argv: list[str] | None = None) -> None:
 
     contenders: dict[str, tuple[list[str], float]] = {
         "susurrus": ([py, "-c", OURS, str(path)], 1.0),
-        "ffmpeg": (["ffmpeg", "-nostats", "-hide_banner", "-i", str(path),
-                    "-af", "ebur128=peak=true", "-f", "null", "-"], 1.0),
+        "ffmpeg": (
+            [
+                "ffmpeg",
+                "-nostats",
+                "-hide_banner",
+                "-i",
+                str(path),
+                "-af",
+                "ebur128=peak=true",
+                "-f",
+                "null",
+                "-",
+            ],
+            1.0,
+        ),
     }
     if args.pyloudnorm_minutes > 0:
         excerpt = min(args.pyloudnorm_minutes, args.minutes)
-        contenders["pyloudnorm"] = ([py, "-c", PYLN, str(path), str(excerpt)],
-                                    args.minutes / excerpt)
+        contenders["pyloudnorm"] = (
+            [py, "-c", PYLN, str(path), str(excerpt)],
+            args.minutes / excerpt,
+        )
+
+    # rounds interleave the contenders, so that a burst of load on a shared machine
+    # does not land on one of them only; pyloudnorm (slow) runs once
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in contenders}
+    values: dict[str, dict[str, float]] = {}
+    for round_ in range(max(1, args.runs)):
+        for name, (cmd, scale) in contenders.items():
+            if name == "pyloudnorm" and round_ > 0:
+                continue
+            wall, cpu, mb, out = run_child(cmd)
+            runs[name].append((wall * scale, cpu * scale, mb))
+            last = out.strip().splitlines()[-1] if out.strip() else "{}"
+            values[name] = parse_ffmpeg(out) if name == "ffmpeg" else json.loads(last)
 
     results: dict[str, dict[str, float]] = {}
-    for name, (cmd, scale) in contenders.items():
-        walls, rss, values = [], [], {}
-        for _ in range(max(1, args.runs if name != "pyloudnorm" else 1)):
-            wall, mb, out = run_child(cmd)
-            walls.append(wall * scale)
-            rss.append(mb)
-            values = parse_ffmpeg(out) if name == "ffmpeg" else json.loads(out.strip().splitlines()[-1])
+    for name, (_, scale) in contenders.items():
+        walls = [r[0] for r in runs[name]]
         med = statistics.median(walls)
-        results[name] = {"time_s": med, "rss_mb": max(rss)}
+        cpu = statistics.median(r[1] for r in runs[name])
+        rss = max(r[2] for r in runs[name])
+        results[name] = {"time_s": med, "rss_mb": rss}
         note = f" (scaled from a {args.pyloudnorm_minutes:g}-min excerpt)" if scale != 1.0 else ""
-        shown = {k: round(v, 2) for k, v in values.items() if k != "inner_s"}
-        print(f"{name:>10}: {med:7.2f} s = {duration_s / med:7.0f}x real time, "
-              f"peak RSS {max(rss):6.0f} MB, runs {[round(w, 2) for w in walls]}{note}  {shown}",
-              flush=True)
+        shown = {k: round(v, 2) for k, v in values[name].items() if k != "inner_s"}
+        print(
+            f"{name:>10}: {med:7.2f} s = {duration_s / med:6.0f}x real time "
+            f"(CPU {cpu:6.2f} s), peak RSS {rss:5.0f} MB, "
+            f"runs {[round(w, 2) for w in walls]}{note}  {shown}",
+            flush=True,
+        )
     ratio = results["susurrus"]["time_s"] / results["ffmpeg"]["time_s"]
-    print(f"ours/ffmpeg time ratio: {ratio:.2f} (goal < 1); "
-          f"our peak RSS {results['susurrus']['rss_mb']:.0f} MB (goal <= 300)")
+    print(
+        f"ours/ffmpeg time ratio: {ratio:.2f} (goal < 1); "
+        f"our peak RSS {results['susurrus']['rss_mb']:.0f} MB (goal <= 300)"
+    )
 
 
 if __name__ == "__main__":

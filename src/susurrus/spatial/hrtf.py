@@ -33,6 +33,8 @@ from .sofa import HRIRSet, unit_vectors
 DELAY_STEPS = 32
 #: samples kept before each onset in the aligned filters
 PRE_ONSET = 4
+#: resolution of the triangle lookup grid (degrees)
+_GRID_DEG = 2.0
 
 
 def hop_for(sr: int) -> int:
@@ -92,6 +94,53 @@ class DirectionInterpolator:
         for v, lst in enumerate(adj):
             self.adj[v, : len(lst)] = lst
         self.tree = cKDTree(self.u)
+        # a 1-degree lookup grid of containing triangles: a query checks the triangles
+        # of its four surrounding grid points (and falls back to the search below)
+        ga = np.arange(-180.0, 181.0, _GRID_DEG)
+        ge = np.arange(-90.0, 91.0, _GRID_DEG)
+        aa, ee = np.meshgrid(ga, ge)
+        self._grid = self._search(aa.ravel(), ee.ravel(), k=1)[2].reshape(aa.shape)
+
+    def _search(
+        self, az: np.ndarray, el: np.ndarray, k: int = 3
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Indices, weights and triangle numbers by checking the triangles round the
+        three nearest measured directions (exact, but slower than the grid)."""
+        idx_all, w_all, tri_all = [], [], []
+        for start in range(0, len(az), 4096):
+            v = unit_vectors(az[start : start + 4096], el[start : start + 4096])
+            _, near = self.tree.query(v, k=min(k, len(self.u)))
+            near = np.asarray(near).reshape(len(v), -1)
+            cand = self.adj[near].reshape(len(v), -1)
+            i, w, t = self._pick(v, cand, near[:, 0])
+            idx_all.append(i)
+            w_all.append(w)
+            tri_all.append(t)
+        return np.concatenate(idx_all), np.concatenate(w_all), np.concatenate(tri_all)
+
+    def _pick(
+        self, v: np.ndarray, cand: np.ndarray, nearest: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        valid = cand >= 0
+        cc = np.where(valid, cand, 0)
+        ti = self.tinv[cc]  # (K, C, 3, 3)
+        g = ti[..., 0] * v[:, None, None, 0] + ti[..., 1] * v[:, None, None, 1]
+        g = g + ti[..., 2] * v[:, None, None, 2]  # (K, C, 3)
+        score = np.where(valid, g.min(axis=-1), -np.inf)
+        best = np.argmax(score, axis=1)
+        rows = np.arange(len(v))
+        tri = cc[rows, best]
+        gb = np.maximum(g[rows, best], 0.0)
+        idx = self.tri[tri]
+        s = gb.sum(axis=1, keepdims=True)
+        bad = s[:, 0] <= 1e-12
+        w = gb / np.where(s > 1e-12, s, 1.0)
+        if np.any(bad):  # outside every triangle (sets with holes): nearest direction
+            idx[bad] = nearest[bad, None]
+            w[bad] = np.array([1.0, 0.0, 0.0])
+            tri[bad] = -1
+        self._last_score = score[rows, best]
+        return idx, w, tri
 
     def __call__(
         self, azimuth_deg: np.ndarray, elevation_deg: np.ndarray
@@ -101,26 +150,25 @@ class DirectionInterpolator:
         el = np.atleast_1d(np.asarray(elevation_deg, dtype=np.float64))
         if self.planar:
             return self._ring(az)
+        azw = (az + 180.0) % 360.0 - 180.0
+        a0 = np.clip(
+            np.floor((azw + 180.0) / _GRID_DEG).astype(np.int64), 0, self._grid.shape[1] - 2
+        )
+        e0 = np.clip(np.floor((el + 90.0) / _GRID_DEG).astype(np.int64), 0, self._grid.shape[0] - 2)
+        cand = np.stack(
+            [
+                self._grid[e0, a0],
+                self._grid[e0, a0 + 1],
+                self._grid[e0 + 1, a0],
+                self._grid[e0 + 1, a0 + 1],
+            ],
+            axis=1,
+        )
         v = unit_vectors(az, el)
-        _, near = self.tree.query(v, k=min(3, len(self.u)))
-        near = np.asarray(near).reshape(len(v), -1)
-        cand = self.adj[near].reshape(len(v), -1)  # (K, C)
-        valid = cand >= 0
-        cc = np.where(valid, cand, 0)
-        ti = self.tinv[cc]  # (K, C, 3, 3)
-        g = ti[..., 0] * v[:, None, None, 0] + ti[..., 1] * v[:, None, None, 1]
-        g = g + ti[..., 2] * v[:, None, None, 2]  # (K, C, 3)
-        score = np.where(valid, g.min(axis=-1), -np.inf)
-        best = np.argmax(score, axis=1)
-        rows = np.arange(len(v))
-        gb = np.maximum(g[rows, best], 0.0)
-        idx = self.tri[cc[rows, best]]
-        s = gb.sum(axis=1, keepdims=True)
-        bad = s[:, 0] <= 1e-12
-        w = gb / np.where(s > 1e-12, s, 1.0)
-        if np.any(bad):  # outside every triangle (sets with holes): nearest direction
-            idx[bad] = near[bad, :1]
-            w[bad] = np.array([1.0, 0.0, 0.0])
+        idx, w, _ = self._pick(v, cand, np.zeros(len(v), dtype=np.int64))
+        miss = self._last_score < -1e-9
+        if np.any(miss):
+            idx[miss], w[miss], _ = self._search(az[miss], el[miss])
         return idx, w
 
     def _ring(self, az: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,13 +215,10 @@ class HRTFTable:
         """Interpolated HRTF spectra (K, 2, H + 1) complex64 for K directions times ``gain``."""
         idx, w = self.interp(azimuth_deg, elevation_deg)
         wg = (w * np.asarray(gain, dtype=np.float64).reshape(-1, 1)).astype(np.float32)
-        s = self.spectra
-        out = s[idx[:, 0]] * wg[:, 0, None, None]
-        out += s[idx[:, 1]] * wg[:, 1, None, None]
-        out += s[idx[:, 2]] * wg[:, 2, None, None]
-        d = self.delays[idx[:, 0]] * w[:, 0, None]
-        d = d + self.delays[idx[:, 1]] * w[:, 1, None]
-        d = d + self.delays[idx[:, 2]] * w[:, 2, None]  # (K, 2)
+        # weighted sum of the three aligned spectra, on the float32 view (re, im pairs)
+        sv = self.spectra.view(np.float32)[idx]  # (K, 3, 2, 2(H+1))
+        out = np.einsum("kj,kjeb->keb", wg, sv).view(np.complex64)
+        d = np.einsum("kj,kje->ke", w, self.delays[idx])  # (K, 2) samples
         q = np.clip(np.rint(d * DELAY_STEPS).astype(np.int64), 0, len(self.ramps) - 1)
         out *= self.ramps[q]
         return out
@@ -208,11 +253,11 @@ def build_table(hrirs: HRIRSet, *, diffuse_field_eq: bool = True) -> HRTFTable:
     key = ("table", diffuse_field_eq)
     hit = hrirs._cache.get(key)
     if hit is not None:
-        return hit  # type: ignore[no-any-return]
+        return hit
     sr = hrirs.sr
     hop = hop_for(sr)
     ir = hrirs.hrir.astype(np.float64)
-    m, _, n = ir.shape
+    n = ir.shape[2]
     interp = DirectionInterpolator(hrirs.azimuth_deg, hrirs.elevation_deg)
 
     n_fft = next_pow2(4 * n)
@@ -243,8 +288,9 @@ def build_table(hrirs: HRIRSet, *, diffuse_field_eq: bool = True) -> HRTFTable:
     n_keep = min(n_fft, hop + 1 - int(np.ceil(max_d)) - 2)
     if n_keep < 16:
         raise ValueError(f"hop {hop} too short for the set's onset spread ({max_d:.1f} samples)")
-    aligned = np.fft.irfft(spec * np.exp(2j * np.pi * f[None, None, :] * shift[..., None] / sr),
-                           n_fft, axis=-1)[..., :n_keep]
+    aligned = np.fft.irfft(
+        spec * np.exp(2j * np.pi * f[None, None, :] * shift[..., None] / sr), n_fft, axis=-1
+    )[..., :n_keep]
     fade = min(32, n_keep // 4)
     aligned[..., n_keep - fade :] *= np.hanning(2 * fade)[fade:]
 

@@ -131,7 +131,9 @@ def find_sofa(path: str | os.PathLike[str] | None = None) -> Path:
     if path is not None:
         p = Path(path).expanduser()
         if not p.is_file():
-            raise HRIRError(f"{p}: no such SOFA file ({'a directory' if p.is_dir() else 'not found'})")
+            raise HRIRError(
+                f"{p}: no such SOFA file ({'a directory' if p.is_dir() else 'not found'})"
+            )
         return p.resolve()
     env = os.environ.get(SOFA_ENV, "").strip()
     if env:
@@ -171,7 +173,11 @@ def load_hrir(path: str | os.PathLike[str] | None = None, *, sr: int) -> HRIRSet
     ParameterError
         ``sr`` out of range.
     """
-    if not isinstance(sr, int | np.integer) or isinstance(sr, bool) or not 8000 <= int(sr) <= 192000:
+    if (
+        not isinstance(sr, int | np.integer)
+        or isinstance(sr, bool)
+        or not 8000 <= int(sr) <= 192000
+    ):
         raise ParameterError("sr", sr, "an integer sample rate from 8000 to 192000 Hz")
     p = find_sofa(path)
     st = p.stat()
@@ -249,7 +255,9 @@ def read_sofa(path: str | os.PathLike[str]) -> dict[str, Any]:
             )
         dt = _attr(f, "DataType")
         if dt and dt != "FIR":
-            raise HRIRError(f"{p}: DataType={dt!r}; a SimpleFreeFieldHRIR file must hold 'FIR' data")
+            raise HRIRError(
+                f"{p}: DataType={dt!r}; a SimpleFreeFieldHRIR file must hold 'FIR' data"
+            )
         for name in ("Data.IR", "Data.SamplingRate", "SourcePosition"):
             if name not in f:
                 raise HRIRError(f"{p}: SOFA variable {name} is missing")
@@ -301,7 +309,9 @@ def read_sofa(path: str | os.PathLike[str]) -> dict[str, Any]:
             delay = np.asarray(f["Data.Delay"][()], dtype=np.float64)
             if delay.size and np.any(delay != 0):
                 if delay.ndim != 2 or delay.shape[1] != 2 or delay.shape[0] not in (1, m):
-                    raise HRIRError(f"{p}: Data.Delay has shape {delay.shape}; expected (1, 2) or (M, 2)")
+                    raise HRIRError(
+                        f"{p}: Data.Delay has shape {delay.shape}; expected (1, 2) or (M, 2)"
+                    )
                 delay = np.broadcast_to(delay, (m, 2))
                 pad = int(np.ceil(delay.max()))
                 out = np.zeros((m, 2, n + pad))
@@ -323,7 +333,7 @@ def read_sofa(path: str | os.PathLike[str]) -> dict[str, Any]:
         db = _attr(f, "DatabaseName")
         listener = _attr(f, "ListenerShortName")
         title = _attr(f, "Title")
-        if db.upper() == "MIT" or "kemar" in p.name.lower() and "mit" in p.name.lower():
+        if db.upper() == "MIT" or ("kemar" in p.name.lower() and "mit" in p.name.lower()):
             citation = MIT_KEMAR_CITATION
         elif refs:
             citation = refs

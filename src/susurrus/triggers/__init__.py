@@ -37,7 +37,11 @@ def _load() -> None:
         return
     for mod in pkgutil.iter_modules(__path__):
         if not mod.name.startswith("_") and mod.name != "base":
-            importlib.import_module(f"{__name__}.{mod.name}")
+            try:
+                importlib.import_module(f"{__name__}.{mod.name}")
+            except Exception as exc:  # a broken module must say which one it is
+                raise ImportError(f"trigger module susurrus.triggers.{mod.name} failed to "
+                                  f"import: {exc}") from exc
     _loaded = True
 
 

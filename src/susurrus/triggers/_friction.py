@@ -32,9 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import scipy.fft as spf
 import scipy.signal as sps
-
-from ..dsp import next_pow2
 
 GainFn = Callable[[np.ndarray], np.ndarray]
 
@@ -69,10 +68,10 @@ def shape(x: np.ndarray, sr: int, gain: GainFn, *, pad: int = 1024) -> np.ndarra
     transient; callers keep events padded at the start when it matters.
     """
     n = len(x) + pad
-    n_fft = next_pow2(n)
+    n_fft = spf.next_fast_len(n, real=True)
     f = np.fft.rfftfreq(n_fft, 1.0 / sr)
-    spec = np.fft.rfft(x, n_fft) * gain(f)
-    return np.fft.irfft(spec, n_fft)[:n]
+    spec = spf.rfft(x, n_fft) * gain(f)
+    return np.asarray(spf.irfft(spec, n_fft)[:n])
 
 
 # -- kinematics ----------------------------------------------------------------------------
@@ -263,3 +262,13 @@ def ridge_impulses(
     out = np.zeros(n)
     out[idx] = rng.uniform(0.6, 1.4, len(idx))
     return out
+
+
+#: the soft limiter's ceiling (−3.5 dBFS)
+CEILING = 0.67
+
+
+def soft_limit(x: np.ndarray, ceiling: float = CEILING) -> np.ndarray:
+    """Smooth saturation ``c·tanh(x / c)``: transparent at the −20 dBFS working level,
+    it keeps the rare loudest crack (heavy-tailed energies) below ``ceiling``."""
+    return ceiling * np.tanh(np.asarray(x) / ceiling)

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.signal as sps
+from numpy.typing import ArrayLike
 
 _BLOCK = 128
 
@@ -29,10 +30,10 @@ _BLOCK = 128
 def damped_modes(
     sr: int,
     n: int,
-    freqs_hz: np.ndarray,
-    decays_s: np.ndarray,
-    amps: np.ndarray,
-    phases: np.ndarray | None = None,
+    freqs_hz: ArrayLike,
+    decays_s: ArrayLike,
+    amps: ArrayLike,
+    phases: ArrayLike | None = None,
 ) -> np.ndarray:
     """Sum of damped sinusoids, ``n`` samples long, computed as one matrix product.
 
@@ -98,7 +99,9 @@ def quantise_hz(f: float) -> float:
 
 def bandpass(x: np.ndarray, sr: int, lo_hz: float, hi_hz: float, order: int = 2) -> np.ndarray:
     """Butterworth band-pass (corners rounded to 1/24 octave for the design cache)."""
-    return np.asarray(sps.sosfilt(_sos("band", quantise_hz(lo_hz), quantise_hz(hi_hz), sr, order), x))
+    return np.asarray(
+        sps.sosfilt(_sos("band", quantise_hz(lo_hz), quantise_hz(hi_hz), sr, order), x)
+    )
 
 
 def lowpass(x: np.ndarray, sr: int, hi_hz: float, order: int = 2) -> np.ndarray:
@@ -158,7 +161,9 @@ def position_weights(n_modes: int, x: float, floor: float = 0.15) -> np.ndarray:
     return floor + (1.0 - floor) * np.abs(np.sin(np.pi * k * x))
 
 
-def brown_noise(rng: np.random.Generator, n: int, state: float, leak: float = 0.998) -> tuple[np.ndarray, float]:
+def brown_noise(
+    rng: np.random.Generator, n: int, state: float, leak: float = 0.998
+) -> tuple[np.ndarray, float]:
     """Leaky-integrated white noise (≈ 1/f², "brown"); returns (noise, filter state)."""
     white = rng.standard_normal(n, dtype=np.float32).astype(np.float64)
     y, _ = sps.lfilter([1.0], [1.0, -leak], white, zi=[leak * state])

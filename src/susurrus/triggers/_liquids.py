@@ -39,7 +39,7 @@ def bubbles(
     damping_scale: FloatArray | float = 1.0,
     max_duration_s: float = 0.08,
     attack_s: float = 0.0004,
-    decay_db: float = 45.0,
+    decay_db: float = 35.0,
     rng: np.random.Generator | None = None,
 ) -> NDArray[np.float32]:
     """A batch of Minnaert bubbles as rows of a float32 array ``(n, L)``.
@@ -61,15 +61,54 @@ def bubbles(
     length = max(2, int(dur * sr))
     t = (np.arange(length) / sr).astype(np.float32)
     phi = rng.uniform(0, 2 * np.pi, n) if rng is not None else np.zeros(n)
-    w = (2 * np.pi * f0).astype(np.float32)[:, None]
-    c = (0.5 * xi * d).astype(np.float32)[:, None]
-    y = np.sin(w * (t + c * t * t) + phi.astype(np.float32)[:, None])
-    y *= np.exp(-d.astype(np.float32)[:, None] * t)
+    # in place, two buffers: few large temporaries (allocation page faults dominate
+    # the cost of these (n, L) arrays otherwise)
+    y = np.multiply((0.5 * xi * d).astype(np.float32)[:, None], t[None, :])
+    y += np.float32(1.0)
+    y *= t[None, :]
+    y *= (2 * np.pi * f0).astype(np.float32)[:, None]
+    y += phi.astype(np.float32)[:, None]
+    np.sin(y, out=y)
+    env = np.multiply((-d).astype(np.float32)[:, None], t[None, :])
+    np.exp(env, out=env)
+    env *= np.asarray(amps, dtype=np.float32).reshape(-1)[:, None]
+    y *= env
     na = max(1, int(attack_s * sr))
     if na > 1:
         y[:, :na] *= (0.5 - 0.5 * np.cos(np.pi * np.arange(na) / na)).astype(np.float32)
-    y *= np.asarray(amps, dtype=np.float32).reshape(-1)[:, None]
     return y
+
+
+def add_bubbles(
+    ola: OverlapAdd,
+    sr: float,
+    onsets: NDArray[np.integer],
+    f0_hz: FloatArray,
+    amps: FloatArray,
+    *,
+    rise: FloatArray | float = 0.1,
+    damping_scale: FloatArray | float = 1.0,
+    rng: np.random.Generator,
+    max_duration_s: float = 0.08,
+) -> None:
+    """Synthesise bubbles (see :func:`bubbles`) and overlap-add them into ``ola``.
+
+    Bubbles are batched by octave so that short, high bubbles are not computed
+    over the length of the longest one.
+    """
+    f0 = np.asarray(f0_hz, dtype=np.float64).reshape(-1)
+    if len(f0) == 0:
+        return
+    n = len(f0)
+    on = np.asarray(onsets)
+    amp = np.broadcast_to(np.asarray(amps, dtype=np.float64), (n,))
+    xi = np.broadcast_to(np.asarray(rise, dtype=np.float64), (n,))
+    ds = np.broadcast_to(np.asarray(damping_scale, dtype=np.float64), (n,))
+    octave = np.floor(np.log2(np.maximum(f0, 1.0) / 250.0)).astype(int)
+    for o in np.unique(octave):
+        m = octave == o
+        ola.add(on[m], bubbles(sr, f0[m], amp[m], rise=xi[m], damping_scale=ds[m], rng=rng,
+                               max_duration_s=max_duration_s))
 
 
 def decays(
@@ -84,9 +123,10 @@ def decays(
     n = len(taus)
     if n == 0:
         return np.zeros((0, 1), dtype=np.float32)
-    length = max(2, int(min(max_duration_s, 5.0 * float(taus.max())) * sr))
+    length = max(2, int(min(max_duration_s, 4.6 * float(taus.max())) * sr))
     t = (np.arange(length) / sr).astype(np.float32)
-    y = np.exp(-t[None, :] / taus.astype(np.float32)[:, None])
+    y = np.multiply((-1.0 / taus).astype(np.float32)[:, None], t[None, :])
+    np.exp(y, out=y)
     y *= np.asarray(amps, dtype=np.float32).reshape(-1)[:, None]
     return y
 
@@ -121,10 +161,17 @@ def damped_modes(
     inv = (1.0 / tau).astype(np.float32)
     a32 = a.astype(np.float32)
     y = np.zeros((n, length), dtype=np.float32)
+    env = np.empty((n, length), dtype=np.float32)
+    osc = np.empty((n, length), dtype=np.float32)
     for m in range(f.shape[1]):  # few modes: loop over modes, vectorise over events
-        y += a32[:, m, None] * np.exp(-t[None, :] * inv[:, m, None]) * np.sin(
-            w[:, m, None] * t[None, :] + phi[:, m, None]
-        )
+        np.multiply(-inv[:, m, None], t[None, :], out=env)
+        np.exp(env, out=env)
+        env *= a32[:, m, None]
+        np.multiply(w[:, m, None], t[None, :], out=osc)
+        osc += phi[:, m, None]
+        np.sin(osc, out=osc)
+        osc *= env
+        y += osc
     na = max(1, int(attack_s * sr))
     if na > 1:
         y[:, :na] *= (0.5 - 0.5 * np.cos(np.pi * np.arange(na) / na)).astype(np.float32)
@@ -157,11 +204,18 @@ class OverlapAdd:
         w = np.asarray(waves)
         if w.size == 0 or len(onsets) == 0:
             return
-        idx = np.asarray(onsets, dtype=np.int64)[:, None] + np.arange(w.shape[1])[None, :]
-        need = int(idx.max()) + 1
+        on = np.asarray(onsets, dtype=np.int64)
+        length = w.shape[1]
+        need = int(on.max()) + length
         if need > len(self._acc):
             self._acc = np.concatenate([self._acc, np.zeros(need - len(self._acc))])
-        self._acc[:need] += np.bincount(idx.ravel(), weights=w.ravel(), minlength=need)
+        if length > 128:  # long rows: slice-adds are cheapest
+            acc = self._acc
+            for o, row in zip(on.tolist(), w):
+                acc[o:o + length] += row
+        else:  # many short rows: one scatter
+            idx = on[:, None] + np.arange(length)[None, :]
+            self._acc[:need] += np.bincount(idx.ravel(), weights=w.ravel(), minlength=need)
 
     def add_one(self, onset: int, wave: NDArray[np.floating]) -> None:
         """Add one 1-D waveform at ``onset``."""
@@ -183,14 +237,17 @@ class OverlapAdd:
 def smooth_random_gain(
     rng: np.random.Generator, prev: float, n: int, *, depth_db: float, pull: float = 0.1
 ) -> tuple[FloatArray, float]:
-    """A slowly wandering gain (a mean-reverting random walk in dB), linear over ``n`` samples.
+    """A slowly wandering gain (a mean-reverting random walk in dB), ramped over ``n`` samples.
 
-    Returns the per-sample linear gain ramp from ``prev`` (dB) to the new value, and
-    the new value in dB.
+    Returns the per-sample linear gain ramp from ``prev`` (dB) to the new value
+    (linear in amplitude), and the new value in dB.
     """
     new = prev * (1.0 - pull) + rng.normal(0.0, depth_db * np.sqrt(2 * pull))
-    ramp = np.linspace(prev, new, n, endpoint=False)
-    return 10.0 ** (ramp / 20.0), float(new)
+    g0, g1 = 10.0 ** (prev / 20.0), 10.0 ** (new / 20.0)
+    ramp = np.arange(n, dtype=np.float64)
+    ramp *= (g1 - g0) / n
+    ramp += g0
+    return ramp, float(new)
 
 
 def soft_limit(y: NDArray[np.floating], *, knee: float = 0.5, ceiling: float = 0.7) -> NDArray[np.floating]:

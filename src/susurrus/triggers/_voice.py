@@ -49,6 +49,7 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 import numpy as np
+import scipy.fft as sfft
 import scipy.signal as sps
 
 from ..errors import ParameterError, SusurrusError
@@ -79,7 +80,8 @@ _ESPEAK_MIN_WPM = 80
 _ESPEAK_MAX_WPM = 450
 _BREAK_MS = 1500  # SSML break between phrases rendered in one process
 _SPLIT_S = 1.0  # a zero run this long separates two phrases
-_CACHE_SIZE = 128
+_CACHE_SIZE = 64
+_BATCH = 12  # phrases per espeak-ng process
 
 
 class VoiceEngineError(SusurrusError):
@@ -151,14 +153,15 @@ def _trim(y: np.ndarray) -> np.ndarray:
 
 def _split_on_silence(y: np.ndarray, sr: int, n_parts: int) -> list[np.ndarray] | None:
     zero = np.abs(y) < 1e-4
-    edges = np.diff(np.concatenate([[0], zero.astype(np.int8), [0]]))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    long_runs = [(s, e) for s, e in zip(starts, ends) if e - s >= _SPLIT_S * sr]
-    inner = [(s, e) for s, e in long_runs if s > 0 and e < len(y)]
-    if len(inner) != n_parts - 1:
+    edges = np.flatnonzero(zero[1:] != zero[:-1]) + 1
+    bounds = np.concatenate([[0], edges, [len(y)]])
+    starts, ends = bounds[:-1], bounds[1:]
+    is_zero = zero[starts]
+    long_run = is_zero & (ends - starts >= _SPLIT_S * sr) & (starts > 0) & (ends < len(y))
+    if int(long_run.sum()) != n_parts - 1:
         return None
-    cuts = [0, *[(s + e) // 2 for s, e in inner], len(y)]
+    mids = (starts[long_run] + ends[long_run]) // 2
+    cuts = [0, *mids.tolist(), len(y)]
     parts = [_trim(y[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
     if any(p.size == 0 for p in parts):
         return None
@@ -286,33 +289,31 @@ def lpc_envelopes(
     frame_s: float = 0.023,
     order: int | None = None,
     preemph: float = 0.9,
-    bw_expand_hz: float = 120.0,
-    n_fft: int = 1024,
+    bw_expand_hz: float = 60.0,
+    n_fft: int = 512,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Per-frame all-pole envelopes of ``x`` (linear prediction, autocorrelation method).
 
-    Returns ``(env, power, hop_s)``: ``env`` (frames, n_fft//2+1) is the unit-mean-power
-    magnitude ``1/|A(e^{jω})|`` on the rfft grid of ``n_fft`` at ``sr``; ``power`` is each
-    frame's mean-square level; frames are ``hop_s`` apart (half a frame).
-    ``bw_expand_hz`` widens every pole's bandwidth by that much (``a_k γ^k`` with
-    ``γ = exp(-π B / sr)``).
+    Returns ``(log_env, power, hop_s)``: ``log_env`` (frames, n_fft//2+1, float32) is the
+    natural log of the unit-mean-power magnitude ``1/|A(e^{jω})|`` on the rfft grid of
+    ``n_fft`` at ``sr``; ``power`` is each frame's mean-square level; frames are
+    ``hop_s`` apart (half a frame). ``bw_expand_hz`` widens every pole's bandwidth by
+    that much (``a_k γ^k`` with ``γ = exp(-π B / sr)``).
     """
     order = order or int(round(sr / 1000)) + 2
     n = max(64, 2 * int(round(frame_s * sr / 2)))
     hop = n // 2
-    xp = np.concatenate([np.zeros(hop), x, np.zeros(n)])
-    y = np.empty_like(xp)
-    y[0] = xp[0]
-    y[1:] = xp[1:] - preemph * xp[:-1]
-    n_frames = max(1, (len(xp) - n) // hop + 1)
-    idx = np.arange(n)[None, :] + hop * np.arange(n_frames)[:, None]
-    w = _analysis_window(n)
-    frames_raw = xp[idx]
-    power = np.mean((frames_raw * w) ** 2, axis=1) / np.mean(w**2)
-    fr = y[idx] * w
+    xp = np.concatenate([np.zeros(hop + 1), x, np.zeros(n)]).astype(np.float32)
+    n_frames = max(1, (len(xp) - n - 1) // hop + 1)
+    idx = 1 + np.arange(n)[None, :] + hop * np.arange(n_frames)[:, None]
+    w = _analysis_window(n).astype(np.float32)
+    raw = xp[idx]
+    prev = xp[idx - 1]
+    power = np.mean((raw * w) ** 2, axis=1, dtype=np.float64) / np.mean(w**2)
+    fr = (raw - np.float32(preemph) * prev) * w
     nf = 1 << int(np.ceil(np.log2(2 * n)))
-    spec = np.fft.rfft(fr, nf)
-    r = np.fft.irfft(np.abs(spec) ** 2, nf)[:, : order + 1]
+    spec = sfft.rfft(fr, nf, axis=1)
+    r = sfft.irfft(spec.real**2 + spec.imag**2, nf, axis=1)[:, : order + 1].astype(np.float64)
     # lag window (Gaussian, 40 Hz) and a -40 dB white-noise floor keep the recursion stable
     lags = np.arange(order + 1)
     r = r * np.exp(-0.5 * (2 * np.pi * 40.0 * lags / sr) ** 2)[None, :]
@@ -320,9 +321,10 @@ def lpc_envelopes(
     a, _ = _levinson(r, order)
     gamma = np.exp(-np.pi * bw_expand_hz / sr)
     a = a * gamma ** lags[None, :]
-    mag = 1.0 / np.maximum(np.abs(np.fft.rfft(a, n_fft, axis=1)), 1e-6)
-    mag /= np.sqrt(np.mean(mag**2, axis=1, keepdims=True))
-    return mag, power, hop / sr
+    big_a = sfft.rfft(a, n_fft, axis=1)
+    log_env = -0.5 * np.log(np.maximum(big_a.real**2 + big_a.imag**2, 1e-12))
+    log_env -= 0.5 * np.log(np.mean(np.exp(2 * log_env), axis=1, keepdims=True))
+    return log_env.astype(np.float32), power, hop / sr
 
 
 @lru_cache(maxsize=16)
@@ -330,12 +332,38 @@ def _synthesis_grid(sr: int) -> tuple[int, np.ndarray, np.ndarray]:
     """Synthesis frame length (power of two near 21 ms), its rfft frequencies, sine window."""
     n = 1 << int(round(np.log2(0.0213 * sr)))
     f = np.fft.rfftfreq(n, 1.0 / sr)
-    w = np.sin(np.pi * (np.arange(n) + 0.5) / n)
+    w = np.sin(np.pi * (np.arange(n) + 0.5) / n).astype(np.float32)
     return n, f, w
 
 
+def _noise_frames(mag: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Random-phase frames shaped by ``mag`` (frames, n//2+1), sine-windowed, overlap-added.
+
+    Each bin gets independent uniform real and imaginary parts (zero mean, unit
+    variance); every output sample sums hundreds of bins, so it is Gaussian (central
+    limit theorem). The sine window is power-complementary at 50 % overlap, so the
+    output power follows ``mean(mag**2)`` frame by frame.
+    """
+    n_s, nb = mag.shape
+    hop = n // 2
+    u = rng.random((n_s, 2 * nb), dtype=np.float32)
+    u -= 0.5
+    spec = u.view(np.complex64) * (mag * np.float32(np.sqrt(12.0 * n / 2.0)))
+    frames = sfft.irfft(spec, n, axis=1)
+    frames *= _synthesis_grid_window(n)
+    out = np.zeros((n_s + 1) * hop, dtype=np.float32)
+    out[: n_s * hop] += frames[:, :hop].reshape(-1)
+    out[hop:] += frames[:, hop:].reshape(-1)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _synthesis_grid_window(n: int) -> np.ndarray:
+    return np.sin(np.pi * (np.arange(n) + 0.5) / n).astype(np.float32)
+
+
 def whisper_from_envelopes(
-    env: np.ndarray,
+    log_env: np.ndarray,
     power: np.ndarray,
     hop_s: float,
     env_sr: int,
@@ -345,68 +373,62 @@ def whisper_from_envelopes(
     stretch: float = 1.0,
     warp: float = 1.0,
     gain_fn: np.ndarray | None = None,
-    deess_db: float = 9.0,
+    deess_db: float = -6.0,
 ) -> np.ndarray:
-    """Re-excite an envelope track with Gaussian noise at rate ``sr`` (a true whisper).
+    """Re-excite an envelope track with noise at rate ``sr`` (a true whisper), float32.
 
     Parameters
     ----------
-    env, power, hop_s, env_sr : from :func:`lpc_envelopes`
+    log_env, power, hop_s, env_sr : from :func:`lpc_envelopes`
     stretch : duration factor (> 1 slower)
     warp : formant scale (> 1 raises every formant; a shorter vocal tract)
     gain_fn : linear EQ on the synthesis grid (see :func:`synthesis_freqs`), or None
-    deess_db : how far (dB) the 4.5–10 kHz band may exceed the 0.3–3 kHz band before
-        it is compressed (ratio 4:1)
+    deess_db : how far (dB) a frame's 4.5–10 kHz band power may exceed its own
+        0.3–3 kHz band power — or a tenth of the loud frames' one, whichever is
+        higher — before it is compressed (4:1)
     """
-    n, f, w = _synthesis_grid(sr)
+    n, f, _ = _synthesis_grid(sr)
     hop = n // 2
-    n_a = env.shape[0]
-    dur = n_a * hop_s * stretch
-    n_s = max(1, int(np.ceil(dur * sr / hop)))
+    n_a, n_env = log_env.shape
+    n_s = max(1, int(np.ceil(n_a * hop_s * stretch * sr / hop)))
     # envelope track in time: synthesis frame j reads analysis position t_j / stretch
-    pos = np.minimum(np.arange(n_s) * hop / sr / stretch / hop_s, n_a - 1.0)
-    i0 = np.floor(pos).astype(int)
+    pos = np.minimum(np.arange(n_s) * (hop / sr / stretch / hop_s), n_a - 1.0)
+    i0 = pos.astype(int)
     i1 = np.minimum(i0 + 1, n_a - 1)
-    fr = (pos - i0)[:, None]
-    # frequency axis: synthesis bin f reads the envelope at f / warp
-    n_env = env.shape[1]
-    fa = f / warp
-    fpos = np.minimum(fa / (env_sr / 2) * (n_env - 1), n_env - 1.0)
-    k0 = np.floor(fpos).astype(int)
+    fr = (pos - i0).astype(np.float32)[:, None]
+    # frequency axis: synthesis bin f reads the envelope at f / warp; above 92 % of the
+    # analysis band the last value continues with an -18 dB/octave roll-off
+    top = 0.92 * env_sr / 2
+    fa = np.minimum(f / warp, top)
+    fpos = fa / (env_sr / 2) * (n_env - 1)
+    k0 = fpos.astype(int)
     k1 = np.minimum(k0 + 1, n_env - 1)
-    kf = fpos - k0
-    loge = np.log(env + 1e-9)
-    le = (1 - fr) * loge[i0] + fr * loge[i1]
-    lenv = (1 - kf) * le[:, k0] + kf * le[:, k1]
-    mag = np.exp(lenv)
-    # above the analysis band: continue with a -18 dB/octave roll-off
-    top = 0.92 * env_sr / 2 * warp
-    over = fa * warp > top
-    if np.any(over):
-        mag[:, over] = mag[:, [np.argmax(over) - 1]] * (top / f[over]) ** 3
+    kf = (fpos - k0).astype(np.float32)
+    g_log = 3.0 * np.log(np.minimum(1.0, top * warp / np.maximum(f, 1.0)))
     if gain_fn is not None:
-        mag = mag * gain_fn[None, :]
+        g_log = g_log + np.log(np.maximum(gain_fn, 1e-9))
+    le = log_env[i0]
+    le += fr * (log_env[i1] - le)
+    lenv = le[:, k0]
+    lenv += kf * (le[:, k1] - lenv)
+    lenv += g_log.astype(np.float32)
+    mag = np.exp(lenv)
     lp = (1 - fr[:, 0]) * power[i0] + fr[:, 0] * power[i1]
     # de-essing: compress the sibilant band toward the utterance's mid-band level
+    m2 = mag * mag
     hb = (f >= 4500) & (f <= 10000)
     mb = (f >= 300) & (f <= 3000)
-    e_norm = mag / np.sqrt(np.mean(mag**2, axis=1, keepdims=True))
-    p_hb = lp * np.mean(e_norm[:, hb] ** 2, axis=1) * hb.mean()
-    p_mb = lp * np.mean(e_norm[:, mb] ** 2, axis=1) * mb.mean()
-    ref = np.percentile(p_mb, 90) + 1e-20
-    thr = ref * 10 ** (deess_db / 10) * hb.mean() / max(mb.mean(), 1e-9)
+    tot = m2.sum(axis=1) + 1e-30
+    p_hb = lp * m2[:, hb].sum(axis=1) / tot
+    p_mb = lp * m2[:, mb].sum(axis=1) / tot
+    ref = np.maximum(p_mb, 0.1 * np.percentile(p_mb, 90)) + 1e-20
+    thr = ref * 10 ** (deess_db / 10)
     over_db = 10 * np.log10(np.maximum(p_hb / thr, 1.0))
     cut = 10 ** (-(over_db * 0.75) / 20)  # 4:1 above threshold
-    band = np.clip((f - 3500) / 1000, 0, 1)
-    mag = mag * (1 - band[None, :] * (1 - cut[:, None]))
-    mag = mag / np.sqrt(np.mean(mag**2, axis=1, keepdims=True)) * np.sqrt(lp)[:, None]
-    z = rng.standard_normal((n_s, 2, len(f)))
-    spec = (z[:, 0] + 1j * z[:, 1]) * (mag * np.sqrt(n / 2.0))
-    frames = np.fft.irfft(spec, n, axis=1) * w[None, :]
-    out = np.zeros((n_s + 1) * hop)
-    out[: n_s * hop] += frames[:, :hop].reshape(-1)
-    out[hop:] += frames[:, hop:].reshape(-1)
-    return out
+    band = np.clip((f - 3500) / 1000, 0, 1).astype(np.float32)
+    scale = np.sqrt(lp / tot * len(f))
+    mag *= (scale[:, None] * (1 - band[None, :] * (1 - cut[:, None]))).astype(np.float32)
+    return _noise_frames(mag, rng, n)
 
 
 def synthesis_freqs(sr: int) -> np.ndarray:
@@ -422,62 +444,89 @@ def voice_eq(
     tilt_db_per_oct: float = 0.0,
     whisper: bool = True,
 ) -> np.ndarray:
-    """Linear EQ magnitude at ``f``: proximity warmth, presence/brightness, gentle top cut.
+    """Linear EQ magnitude at ``f``: whisper source tilt, proximity warmth, brightness.
 
-    The proximity effect of a directional microphone at a few centimetres lifts the
-    lows by up to ~+10 dB below 200–300 Hz; ``closeness`` 0–1 scales it to +0…+8 dB
-    (a low shelf at ~250 Hz). ``brightness`` 0–1 moves a high shelf above 3 kHz from
-    −9 dB to 0 dB. Whispers keep the 1–4 kHz region (where their energy is) and lose
-    the sub-150 Hz rumble.
+    - A whisper has no glottal pulse: its turbulent source is roughly flat, and with the
+      +6 dB/octave lip radiation its spectrum *rises* toward 1 kHz instead of falling
+      like voiced speech; below 1 kHz it is thinned by 5 dB/octave (``whisper``), and
+      cut steeply below 150 Hz.
+    - The proximity effect of a directional microphone a few centimetres away lifts the
+      lows; ``closeness`` 0–1 scales a low shelf at ~250 Hz to +0…+5 dB.
+    - ``brightness`` 0–1 moves a high shelf above ~3 kHz from −9 dB to 0 dB, and a
+      6 dB/octave roll-off above 5 kHz keeps sibilants soft; air rolls off above 12 kHz.
     """
     ff = np.maximum(f, 1.0)
     shelf_lo = 1.0 / np.sqrt(1.0 + (ff / 250.0) ** 2)  # 1 at DC → 0 above
-    warm_db = 8.0 * closeness * shelf_lo
+    g_db = 5.0 * closeness * shelf_lo
     hi_shape = (ff / 3000.0) ** 2 / (1.0 + (ff / 3000.0) ** 2)
-    bright_db = -9.0 * (1.0 - brightness) * hi_shape
-    tilt = tilt_db_per_oct * np.log2(ff / 1000.0)
-    tilt = np.clip(tilt, -12, 12)
-    g_db = warm_db + bright_db + tilt
+    g_db = g_db - 9.0 * (1.0 - brightness) * hi_shape
+    g_db = g_db + np.clip(tilt_db_per_oct * np.log2(ff / 1000.0), -12, 12)
+    g_db = g_db - 6.0 * np.clip(np.log2(ff / 5000.0), 0, None)
     if whisper:
-        g_db = g_db - 18.0 * np.clip(np.log2(150.0 / ff), 0, None)  # high-pass below 150 Hz
-    g_db = g_db - 12.0 * np.clip(np.log2(ff / 12000.0), 0, None)  # air roll-off
+        g_db = g_db - 5.0 * np.clip(np.log2(1000.0 / ff), 0, None)
+        g_db = g_db - 18.0 * np.clip(np.log2(150.0 / ff), 0, None)
+    g_db = g_db - 12.0 * np.clip(np.log2(ff / 12000.0), 0, None)
     return np.asarray(10 ** (g_db / 20))
 
 
-def breath_sound(
-    sr: int, rng: np.random.Generator, *, duration_s: float, inhale: bool = True
-) -> np.ndarray:
-    """One soft breath (inhale or exhale), unit peak-ish level, synthesised fresh.
+#: formant frequencies (Hz) of the open tract shapes a breath passes through
+#: (neutral schwa, open "ah", rounded "oo", spread "ee"; Peterson & Barney 1952, rounded)
+_BREATH_TRACTS = ((500.0, 1500.0, 2500.0, 3500.0), (700.0, 1200.0, 2600.0, 3600.0),
+                  (350.0, 900.0, 2300.0, 3300.0), (300.0, 2200.0, 3000.0, 3800.0))
+_ENV_SR = 22050
+_ENV_BINS = 257
 
-    Turbulent airflow through the open glottis and mouth: broadband noise coloured
-    by a weak vocal-tract resonance pattern (an open, neutral tract: formants near
-    500, 1500, 2500 Hz with wide bandwidths), under a smooth swell. An inhale is
-    brighter and rises; an exhale is darker and falls.
+
+def _formant_log_env(formants_hz: Sequence[float], bandwidths_hz: Sequence[float]) -> np.ndarray:
+    """Log magnitude of a cascade of second-order resonators (an all-pole vocal tract)."""
+    f = np.linspace(0.0, _ENV_SR / 2, _ENV_BINS)
+    z = np.exp(-2j * np.pi * f / _ENV_SR)
+    a = np.ones_like(z)
+    for fc, bw in zip(formants_hz, bandwidths_hz):
+        r = np.exp(-np.pi * bw / _ENV_SR)
+        a = a * (1 - 2 * r * np.cos(2 * np.pi * fc / _ENV_SR) * z + r * r * z * z)
+    # lip radiation (+6 dB/octave, as a first difference): the same balance as the
+    # pre-emphasised LPC envelopes of speech
+    le = np.log(np.abs(1 - 0.9 * z) + 1e-9) - np.log(np.abs(a) + 1e-9)
+    return le - 0.5 * np.log(np.mean(np.exp(2 * le)))
+
+
+def breath_sound(
+    sr: int,
+    rng: np.random.Generator,
+    *,
+    duration_s: float,
+    inhale: bool = True,
+    eq: np.ndarray | None = None,
+) -> np.ndarray:
+    """One soft breath (inhale or exhale), peak 1, synthesised fresh (float64).
+
+    Physics: a breath is turbulent airflow through the open glottis and the vocal
+    tract, i.e. the whisper source without articulation: Gaussian noise filtered by
+    an open tract (one of a few vowel-like formant patterns, formants jittered
+    ±12 %, bandwidths of 65–290 Hz, plus lip radiation) under a smooth swell with a slightly
+    irregular flow. An inhale rises fast and is a little brighter (a higher, shorter
+    tract); an exhale peaks early and fades.
     """
-    n, f, _ = _synthesis_grid(sr)
-    hop = n // 2
-    n_s = max(2, int(duration_s * sr / hop))
-    ff = np.maximum(f, 1.0)
-    shape = np.zeros_like(ff)
-    for fc, bw, g in ((500.0, 400.0, 1.0), (1500.0, 600.0, 0.8), (2600.0, 900.0, 0.6)):
-        fc *= rng.uniform(0.85, 1.15)
-        shape += g / (1.0 + ((ff - fc) / bw) ** 2)
-    shape += 0.15
-    shape *= 1.0 / (1.0 + (ff / (6000.0 if inhale else 3500.0)) ** 2)
-    shape *= (ff / 200.0) ** 2 / (1.0 + (ff / 200.0) ** 2)
-    t = np.linspace(0.0, 1.0, n_s)
-    peak = rng.uniform(0.35, 0.5) if inhale else rng.uniform(0.2, 0.35)
-    envt = np.where(t < peak, np.sin(0.5 * np.pi * t / peak) ** 2,
-                    np.cos(0.5 * np.pi * (t - peak) / (1 - peak)) ** 2)
-    mag = shape[None, :] / np.sqrt(np.mean(shape**2)) * envt[:, None]
-    z = rng.standard_normal((n_s, 2, len(f)))
-    spec = (z[:, 0] + 1j * z[:, 1]) * (mag * np.sqrt(n / 2.0))
-    _, _, w = _synthesis_grid(sr)
-    frames = np.fft.irfft(spec, n, axis=1) * w[None, :]
-    out = np.zeros((n_s + 1) * hop)
-    out[: n_s * hop] += frames[:, :hop].reshape(-1)
-    out[hop:] += frames[:, hop:].reshape(-1)
-    return out / (np.max(np.abs(out)) + 1e-12)
+    tract = _BREATH_TRACTS[int(rng.integers(len(_BREATH_TRACTS)))]
+    jit = rng.uniform(0.88, 1.12, 4)
+    bws = np.array([80.0, 110.0, 160.0, 220.0]) * rng.uniform(0.8, 1.3, 4)
+    le = _formant_log_env(np.asarray(tract) * jit, bws).astype(np.float32)
+    hop_s = 0.0115
+    n_a = max(4, int(duration_s / hop_s))
+    t = np.linspace(0.0, 1.0, n_a)
+    pk = rng.uniform(0.3, 0.5) if inhale else rng.uniform(0.15, 0.3)
+    swell = np.where(t < pk, np.sin(0.5 * np.pi * t / pk) ** 2,
+                     np.cos(0.5 * np.pi * (t - pk) / (1 - pk)) ** 2)
+    flow = 1.0 + 0.2 * np.cumsum(rng.standard_normal(n_a)) / np.sqrt(np.arange(1, n_a + 1))
+    amp = np.clip(swell * flow, 0.0, None)
+    if eq is None:
+        eq = voice_eq(synthesis_freqs(sr), closeness=0.4, brightness=0.5)
+    warp = rng.uniform(1.05, 1.3) if inhale else rng.uniform(0.95, 1.15)
+    w = whisper_from_envelopes(np.repeat(le[None, :], n_a, axis=0), amp**2 + 1e-12, hop_s,
+                               _ENV_SR, sr=sr, rng=rng, gain_fn=eq, warp=warp)
+    w = w.astype(np.float64)
+    return w / (np.max(np.abs(w)) + 1e-12)
 
 
 def _resample(x: np.ndarray, sr_in: int, sr_out: int, factor: float = 1.0) -> np.ndarray:
@@ -610,7 +659,7 @@ class VoiceEngine:
             warp = (1.06 if self.voice == "female" else 1.03) * rng.uniform(0.97, 1.03)
             warp *= 1.0 + (self.pitch - 50) / 50 * 0.04
             # vowels lose their voicing energy in a whisper: compress frame levels
-            pw = power ** 0.8
+            pw = power
             return whisper_from_envelopes(env, pw, hop_s, self._src_sr, sr=self.sr, rng=rng,
                                           stretch=st, warp=warp, gain_fn=eq)
         return self._soft(y, env, power, hop_s, rng, st)
@@ -683,9 +732,9 @@ class VoiceTrigger(Trigger):
             if len(deck) > 1 and deck[0] == self._last:
                 deck[0], deck[-1] = deck[-1], deck[0]
             self._deck = deck
-            self.engine.prefetch(self._deck[:8])
+            self.engine.prefetch(self._deck[:_BATCH])
         if self._deck[0] not in self.engine._cache:
-            self.engine.prefetch(self._deck[:8])
+            self.engine.prefetch(self._deck[:_BATCH])
         self._last = self._deck.pop(0)
         return self._last
 
@@ -707,7 +756,7 @@ class VoiceTrigger(Trigger):
         return y * g
 
     def _breath(self, *, inhale: bool = True, duration_s: float | None = None) -> np.ndarray:
-        dur = duration_s if duration_s is not None else self.rng.uniform(0.55, 0.9)
+        dur = duration_s if duration_s is not None else self.rng.uniform(0.6, 1.1)
         b = breath_sound(self.sr, self.rng, duration_s=dur, inhale=inhale)
         level_db = self.rng.uniform(-24.0, -19.0) + 6.0 * (self.values["breaths"] - 1.0)
         return b * 10 ** (level_db / 20)

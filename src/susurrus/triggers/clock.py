@@ -43,7 +43,9 @@ class Clock(EventTrigger):
     params = (
         Param("tick_rate_hz", 2.0, 0.5, 6.0, "Hz", "beats per second (2: a 0.5 s tick-tock)"),
         Param("tock_contrast", 0.5, 0.0, 1.0, "", "how different the tock sounds from the tick"),
-        Param("brightness", 0.5, 0.0, 1.0, "", "small metal case (bright) … large wooden case (dark)"),
+        Param(
+            "brightness", 0.5, 0.0, 1.0, "", "small metal case (bright) … large wooden case (dark)"
+        ),
         Param("loudness", 0.5, 0.0, 1.0, "", "impact force (level and a little brightness)"),
     )
     variant_defaults: ClassVar[dict[str, dict[str, float]]] = {"ticking": {}}
@@ -61,7 +63,10 @@ class Clock(EventTrigger):
         self._steel_f *= 1.0 + 0.04 * rng.standard_normal(len(self._steel_f))
         self._steel_tau = np.array([0.006, 0.004, 0.003, 0.002])
         # pallet positions: the tick and the tock excite the case at different points
-        self._pos = [rng.uniform(0.6, 1.4, len(self._case_f)), rng.uniform(0.6, 1.4, len(self._case_f))]
+        self._pos = [
+            rng.uniform(0.6, 1.4, len(self._case_f)),
+            rng.uniform(0.6, 1.4, len(self._case_f)),
+        ]
         self._grid = OnsetGrid(self.sr)
         self._beat = 0
 
@@ -72,16 +77,33 @@ class Clock(EventTrigger):
         c = v["tock_contrast"] if tock else 0.0
         shift = 1.0 - 0.12 * c
         case_f = self._case_f * shift * (1.0 + 0.003 * rng.standard_normal(len(self._case_f)))
-        steel_f = self._steel_f * (1.0 - 0.08 * c) * (1.0 + 0.003 * rng.standard_normal(len(self._steel_f)))
-        contact = 0.12e-3 * (1.3 - 0.5 * v["loudness"]) * force ** -0.2 * (1.0 + 0.6 * c)
+        steel_f = (
+            self._steel_f
+            * (1.0 - 0.08 * c)
+            * (1.0 + 0.003 * rng.standard_normal(len(self._steel_f)))
+        )
+        contact = 0.12e-3 * (1.3 - 0.5 * v["loudness"]) * force**-0.2 * (1.0 + 0.6 * c)
         pos = self._pos[1 if tock else 0] * rng.uniform(0.9, 1.1, len(case_f))
-        case = damped_modes(sr, n, case_f, self._case_tau * rng.uniform(0.9, 1.1), pos * contact_gain(case_f, contact))
-        steel = damped_modes(sr, min(n, int(0.03 * sr)), steel_f, self._steel_tau,
-                             contact_gain(steel_f, contact) * rng.uniform(0.7, 1.3, len(steel_f)))
+        case = damped_modes(
+            sr,
+            n,
+            case_f,
+            self._case_tau * rng.uniform(0.9, 1.1),
+            pos * contact_gain(case_f, contact),
+        )
+        steel = damped_modes(
+            sr,
+            min(n, int(0.03 * sr)),
+            steel_f,
+            self._steel_tau,
+            contact_gain(steel_f, contact) * rng.uniform(0.7, 1.3, len(steel_f)),
+        )
         y = case / max(float(np.max(np.abs(case))), 1e-9)
         y[: len(steel)] += (0.45 - 0.2 * c) * steel / max(float(np.max(np.abs(steel))), 1e-9)
         k = int(0.002 * sr)
-        y[:k] += 0.35 * noise_burst(rng, sr, k, lo_hz=1500.0, hi_hz=9000.0, attack_s=5e-5, decay_s=2.5e-4)
+        y[:k] += 0.35 * noise_burst(
+            rng, sr, k, lo_hz=1500.0, hi_hz=9000.0, attack_s=5e-5, decay_s=2.5e-4
+        )
         return y
 
     def _event(self) -> tuple[np.ndarray, float]:
@@ -99,5 +121,7 @@ class Clock(EventTrigger):
         y = highpass(y, sr, 150.0)
         level = 0.35 + 0.3 * v["loudness"]
         y *= level * force / max(float(np.max(np.abs(y))), 1e-9)
-        period = 1.0 / v["tick_rate_hz"] * (1.0 + 0.0005 * float(np.clip(rng.standard_normal(), -3, 3)))
+        period = (
+            1.0 / v["tick_rate_hz"] * (1.0 + 0.0005 * float(np.clip(rng.standard_normal(), -3, 3)))
+        )
         return y, self._grid.advance(period)

@@ -17,8 +17,9 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
 }
 
 
-def _glide(sr: int, n: int, f_start: float, f_end: float, glide_s: float, attack_s: float,
-           decay_s: float) -> np.ndarray:
+def _glide(
+    sr: int, n: int, f_start: float, f_end: float, glide_s: float, attack_s: float, decay_s: float
+) -> np.ndarray:
     """A damped sinusoid whose frequency glides exponentially from ``f_start`` to ``f_end``."""
     t = np.arange(n) / sr
     g = np.exp(-t / glide_s)
@@ -54,8 +55,12 @@ class Heartbeat(EventTrigger):
     description = "A slow, resting heartbeat (lub-dub)"
     params = (
         Param("rate_bpm", 60.0, 35.0, 120.0, "bpm", "heart rate, beats per minute"),
-        Param("variability", 0.3, 0.0, 1.0, "", "heart-rate variability (breathing-linked and random)"),
-        Param("brightness", 0.5, 0.0, 1.0, "", "chest low-pass: muffled (0) … stethoscope-clear (1)"),
+        Param(
+            "variability", 0.3, 0.0, 1.0, "", "heart-rate variability (breathing-linked and random)"
+        ),
+        Param(
+            "brightness", 0.5, 0.0, 1.0, "", "chest low-pass: muffled (0) … stethoscope-clear (1)"
+        ),
         Param("dub_level", 0.6, 0.2, 1.0, "", "loudness of the second sound relative to the first"),
     )
     variant_defaults: ClassVar[dict[str, dict[str, float]]] = {
@@ -74,9 +79,15 @@ class Heartbeat(EventTrigger):
     def _component(self, f_start: float, f_end: float, dur_s: float) -> np.ndarray:
         rng = self.rng
         n = int(dur_s * self.sr)
-        return _glide(self.sr, n, f_start * rng.uniform(0.9, 1.1), f_end * rng.uniform(0.9, 1.1),
-                      glide_s=dur_s * rng.uniform(0.25, 0.4), attack_s=dur_s * 0.06,
-                      decay_s=dur_s * rng.uniform(0.18, 0.25))
+        return _glide(
+            self.sr,
+            n,
+            f_start * rng.uniform(0.9, 1.1),
+            f_end * rng.uniform(0.9, 1.1),
+            glide_s=dur_s * rng.uniform(0.25, 0.4),
+            attack_s=dur_s * 0.06,
+            decay_s=dur_s * rng.uniform(0.18, 0.25),
+        )
 
     def _event(self) -> tuple[np.ndarray, float]:
         v = self.values
@@ -85,7 +96,9 @@ class Heartbeat(EventTrigger):
         period = 60.0 / v["rate_bpm"]
         var = v["variability"]
         inspiration = float(np.sin(self._breath_phase))
-        beat_period = period * (1.0 - 0.04 * var * inspiration + 0.012 * var * float(rng.standard_normal()))
+        beat_period = period * (
+            1.0 - 0.04 * var * inspiration + 0.012 * var * float(rng.standard_normal())
+        )
         self._breath_phase += 2 * np.pi * self._breath_hz * beat_period
         systole = min(0.33 * (period / 1.0) ** 0.4, 0.55 * beat_period)
         n = int((systole + 0.2) * sr)

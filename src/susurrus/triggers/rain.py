@@ -13,7 +13,7 @@ from . import register
 from ._liquids import (
     LowRateOverlapAdd,
     OverlapAdd,
-    bubbles,
+    add_bubbles,
     damped_modes,
     decays,
     smooth_random_gain,
@@ -35,6 +35,7 @@ _TARGET_RMS = 0.1  # −20 dBFS
 _CHUNK = 16384
 _CAL_SEED = 0x5EED0A1
 _CAL_S = 2.0
+_LOW = 16  # rate divisor for the membrane modes (tent)
 
 
 def _bandpass(sr: int, lo_hz: float, hi_hz: float) -> tuple[np.ndarray, np.ndarray]:
@@ -73,9 +74,11 @@ class _RainSynth:
         self.wash_level = 0.0
         self.drops_emitted = 0
         self._near = OverlapAdd()  # envelope of the impacts heard directly
-        self._far = OverlapAdd()  # envelope of the drops heard through distance/glass/fabric
+        # envelope of the drops heard through distance/glass/fabric: smooth enough
+        # (τ ≥ 0.25 ms) to be built at a quarter of the rate
+        self._far = LowRateOverlapAdd(4)
         self._direct = OverlapAdd()  # tonal events
-        self._low = LowRateOverlapAdd(8)  # membrane modes (tent)
+        self._low = LowRateOverlapAdd(_LOW)  # membrane modes (tent)
         self._gust_db = 0.0
         self._rivulets: list[list[float]] = []  # [remaining_s, rate_per_s, f_scale]
         near_band, far_band = {
@@ -128,15 +131,15 @@ class _RainSynth:
         tau = 0.35e-3 * (1.0 + r / 8.0) * rng.uniform(0.6, 1.6, k)
         near = r < 3.0
         self._near.add(onsets[near], decays(self.sr, tau[near], amp[near]))
-        self._far.add(onsets[~near], decays(self.sr, tau[~near], amp[~near]))
+        self._far.add(onsets[~near], decays(self.sr / 4, tau[~near], amp[~near]))
         # drops on puddles and wet leaves entrain a Minnaert bubble (~1–4 kHz)
-        hit = rng.random(k) < 0.18
+        hit = rng.random(k) < 0.1
         if np.any(hit):
             m = int(hit.sum())
             f0 = np.exp(rng.uniform(np.log(1000.0), np.log(4000.0), m))
             a = amp[hit] * rng.uniform(0.02, 0.08, m)
-            self._direct.add(onsets[hit], bubbles(self.sr, f0, a,
-                                                  rise=rng.uniform(0.1, 0.5, m), rng=rng))
+            add_bubbles(self._direct, self.sr, onsets[hit], f0, a,
+                        rise=rng.uniform(0.1, 0.5, m), rng=rng)
 
     def _window(self, onsets: np.ndarray, n: int) -> None:
         rng, k = self.rng, len(onsets)
@@ -145,7 +148,7 @@ class _RainSynth:
         g = onsets[on_glass]
         kg = len(g)
         if kg:
-            amp = rng.lognormal(0.0, 0.6, kg)
+            amp = rng.lognormal(0.0, 0.4, kg)
             tau = 0.2e-3 * rng.uniform(0.6, 1.6, kg)
             self._near.add(g, decays(self.sr, tau, amp))
             # the pane's bending modes ring weakly and briefly (spread 1–7 kHz)
@@ -157,8 +160,8 @@ class _RainSynth:
             bub = rng.random(kg) < 0.12
             if np.any(bub):
                 f0 = np.exp(rng.uniform(np.log(1500.0), np.log(4500.0), int(bub.sum())))
-                self._direct.add(g[bub], bubbles(self.sr, f0, amp[bub] * 0.02, rise=0.3,
-                                                 rng=rng))
+                add_bubbles(self._direct, self.sr, g[bub], f0, amp[bub] * 0.02, rise=0.3,
+                            rng=rng)
         # the rest fall outside, heard through the glass (the far band-pass)
         o = onsets[~on_glass]
         ko = len(o)
@@ -166,7 +169,7 @@ class _RainSynth:
             r = self._distances(ko, 1.0, 15.0)
             amp = (1.0 / r) * rng.lognormal(0.0, 0.5, ko) * 1.5
             tau = 0.4e-3 * (1.0 + r / 6.0) * rng.uniform(0.6, 1.5, ko)
-            self._far.add(o, decays(self.sr, tau, amp))
+            self._far.add(o, decays(self.sr / 4, tau, amp))
         self._rivulet(n)
 
     def _rivulet(self, n: int) -> None:
@@ -183,8 +186,8 @@ class _RainSynth:
                 on = rng.integers(0, int(span * self.sr), m)
                 f0 = riv[2] * np.exp(rng.uniform(np.log(2000.0), np.log(5000.0), m))
                 a = rng.uniform(0.005, 0.02, m)
-                self._direct.add(on, bubbles(self.sr, f0, a, rise=rng.uniform(0.2, 0.8, m),
-                                             damping_scale=1.5, rng=rng))
+                add_bubbles(self._direct, self.sr, on, f0, a, rise=rng.uniform(0.2, 0.8, m),
+                            damping_scale=1.5, rng=rng)
             riv[0] -= dur
             if riv[0] > 0:
                 alive.append(riv)
@@ -192,9 +195,9 @@ class _RainSynth:
 
     def _tent(self, onsets: np.ndarray) -> None:
         rng, k = self.rng, len(onsets)
-        # drops land anywhere on the fly sheet, 0.5–3 m from the ear
-        r = self._distances(k, 0.5, 3.0)
-        amp = (0.5 / r) * rng.lognormal(0.0, 0.45, k)
+        # drops land anywhere on the fly sheet, 0.7–3 m from the ear
+        r = self._distances(k, 0.7, 3.0)
+        amp = (0.7 / r) * rng.lognormal(0.0, 0.35, k)
         # the taut fabric: a damped membrane (modes 1 : 1.59 : 2.14 : 2.30 of a
         # circular membrane) whose fundamental depends on the panel and tension
         f1 = np.exp(rng.uniform(np.log(90.0), np.log(260.0), k))
@@ -202,7 +205,7 @@ class _RainSynth:
         f = f1[:, None] * ratios[None, :] * rng.uniform(0.97, 1.03, (k, 4))
         dec = rng.uniform(0.006, 0.02, (k, 1)) / np.array([1.0, 1.3, 1.6, 1.8])[None, :]
         a = amp[:, None] * np.array([1.0, 0.6, 0.45, 0.3])[None, :] * rng.uniform(0.5, 1.0, (k, 4))
-        self._low.add(onsets, damped_modes(self.sr / 8, f, dec, a * 0.05, rng,
+        self._low.add(onsets, damped_modes(self.sr / _LOW, f, dec, a * 0.05, rng,
                                            max_duration_s=0.1, attack_s=0.0))
         # the patter: the fabric's own dull tap (longer contact than on a hard surface)
         tau = 0.8e-3 * rng.uniform(0.6, 1.5, k)
@@ -230,7 +233,7 @@ class Rain(Trigger):
     Variants.
 
     ``light``
-        Drops on ground, leaves and puddles 0.7–15 m away; 18 % ring a bubble.
+        Drops on ground, leaves and puddles 0.7–15 m away; 10 % ring a bubble.
     ``window``
         Indoors, behind a pane: 35 % of the drops tick on the glass right in front
         of the listener (brighter, shorter clicks, with the pane's bending modes
@@ -239,15 +242,16 @@ class Rain(Trigger):
         transmits lows, blocks highs). Now and then a rivulet runs down the pane: a
         run of tiny quick bubbles for 0.4–2 s.
     ``tent``
-        Drops on taut fabric 0.5–3 m away: each excites the membrane's first modes
+        Drops on taut fabric 0.7–3 m away: each excites the membrane's first modes
         (ratios 1 : 1.59 : 2.14 : 2.30 of a circular membrane, fundamental
         90–260 Hz depending on panel and tension, decaying in 6–20 ms) plus a dull
         tap — the patter; the rain outside is muffled by the fabric.
 
     Levels: the drop layer and the wash are calibrated (the drop layer by a short
     render with a fixed private seed) so the sum sits at −20 dBFS RMS with the wash
-    carrying the fraction ``wash`` of the power; a memoryless soft limiter keeps the
-    rare very near drop below about −3 dBFS.
+    carrying the fraction ``wash`` of the power — unless that would put the loudest
+    drops (the 99.99th percentile) above −8 dBFS, in which case the drops sit lower;
+    a memoryless soft limiter keeps the rare very near drop below about −3 dBFS.
 
     Parameters
     ----------
@@ -281,10 +285,14 @@ class Rain(Trigger):
         drop_rms = float(np.sqrt(np.mean(y**2))) or 1.0
         w = self.values["wash"]
         self._synth = _RainSynth(self.sr, self.variant, self.values, self.rng)
-        self._gain = _TARGET_RMS * np.sqrt(1.0 - w) / drop_rms
-        # the wash (white noise through the far band-pass) carries the fraction w
+        # the wash carries the fraction w of the power at −20 dBFS RMS …
+        g_rms = _TARGET_RMS * np.sqrt(1.0 - w) / drop_rms
         self._synth.wash_level = _TARGET_RMS * np.sqrt(w) / (
-            self._gain * np.sqrt(self._synth.far_power_gain))
+            g_rms * np.sqrt(self._synth.far_power_gain))
+        # … unless the loudest drops (99.99th percentile) would then pass the
+        # limiter's knee: sparse, spiky rain sits quieter rather than distorted
+        peak = float(np.quantile(np.abs(y), 0.9999)) or 1.0
+        self._gain = min(g_rms, 0.4 / peak)
 
     @property
     def drops_emitted(self) -> int:

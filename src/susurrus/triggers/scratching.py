@@ -8,7 +8,15 @@ from typing import ClassVar
 import numpy as np
 
 from . import register
-from ._friction import bandpass_gain, fade, highpass_gain, ridge_impulses, shape, stroke_profile
+from ._friction import (
+    bandpass_gain,
+    fade,
+    highpass_gain,
+    ridge_impulses,
+    shape,
+    soft_limit,
+    stroke_profile,
+)
 from .base import EventTrigger, Param
 
 #: a second parameter setting per variant for the recognition test
@@ -16,7 +24,7 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
     "default": {"stroke_rate_hz": 4.5, "brightness": 0.7, "texture_mm": 0.25},
 }
 
-_LEVEL = 0.1  # calibrated: about −20 dBFS RMS at the defaults
+_LEVEL = 0.4  # calibrated: about −20 dBFS RMS at the defaults
 
 
 @register
@@ -71,8 +79,9 @@ class Scratching(EventTrigger):
         level = v / max(v_peak, 1e-9)
         rough = self.values["roughness"]
         f_mean = max(0.7 * v_peak / lam, 50.0)
-        exc = (1.0 - rough) * ridges * level * np.sqrt(sr / f_mean) \
-            + rough * rng.standard_normal(n) * level
+        exc = (1.0 - rough) * ridges * level * np.sqrt(sr / f_mean) + rough * rng.standard_normal(
+            n
+        ) * level
         centre = self._centre_hz * rng.uniform(0.85, 1.18)
         q = rng.uniform(0.4, 0.7)
 
@@ -89,4 +98,4 @@ class Scratching(EventTrigger):
         if self._until_pause <= 0:
             self._until_pause = int(rng.integers(6, 16))
             gap += rng.uniform(0.3, 1.0)
-        return y, gap
+        return soft_limit(y), gap

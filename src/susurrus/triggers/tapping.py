@@ -22,16 +22,69 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
 # material: (f0 range Hz, mode ratios, decay of the fundamental s, decay exponent,
 #            fingertip contact s, contact-noise band Hz, contact-noise level, noise decay s,
 #            thud Hz, thud level)
-_MATERIALS: dict[str, tuple[tuple[float, float], tuple[float, ...], float, float, float,
-                            tuple[float, float], float, float, float, float]] = {
-    "wood": ((210.0, 360.0), (1.0, 1.62, 2.31, 2.95, 3.78, 4.71, 5.63), 0.045, 0.7,
-             1.2e-3, (250.0, 3500.0), 0.35, 2.0e-3, 180.0, 0.5),
-    "glass": ((1050.0, 1600.0), (1.0, 2.71, 5.05, 5.31, 8.2), 0.04, 0.55,
-              0.5e-3, (2500.0, 11000.0), 0.8, 0.6e-3, 250.0, 0.6),
-    "plastic": ((430.0, 650.0), (1.0, 1.87, 2.69, 3.93, 5.02, 6.3), 0.022, 0.8,
-                1.5e-3, (400.0, 4000.0), 0.4, 1.5e-3, 200.0, 0.5),
-    "fingernails": ((650.0, 1050.0), (1.0, 1.71, 2.64, 3.58, 4.83, 6.1), 0.014, 0.7,
-                    0.12e-3, (2000.0, 14000.0), 1.1, 0.35e-3, 300.0, 0.2),
+_MATERIALS: dict[
+    str,
+    tuple[
+        tuple[float, float],
+        tuple[float, ...],
+        float,
+        float,
+        float,
+        tuple[float, float],
+        float,
+        float,
+        float,
+        float,
+    ],
+] = {
+    "wood": (
+        (210.0, 360.0),
+        (1.0, 1.62, 2.31, 2.95, 3.78, 4.71, 5.63),
+        0.045,
+        0.7,
+        1.2e-3,
+        (250.0, 3500.0),
+        0.35,
+        2.0e-3,
+        180.0,
+        0.5,
+    ),
+    "glass": (
+        (1050.0, 1600.0),
+        (1.0, 2.71, 5.05, 5.31, 8.2),
+        0.04,
+        0.55,
+        0.5e-3,
+        (2500.0, 11000.0),
+        0.8,
+        0.6e-3,
+        250.0,
+        0.6,
+    ),
+    "plastic": (
+        (430.0, 650.0),
+        (1.0, 1.87, 2.69, 3.93, 5.02, 6.3),
+        0.022,
+        0.8,
+        1.5e-3,
+        (400.0, 4000.0),
+        0.4,
+        1.5e-3,
+        200.0,
+        0.5,
+    ),
+    "fingernails": (
+        (650.0, 1050.0),
+        (1.0, 1.71, 2.64, 3.58, 4.83, 6.1),
+        0.014,
+        0.7,
+        0.12e-3,
+        (2000.0, 14000.0),
+        1.1,
+        0.35e-3,
+        300.0,
+        0.2,
+    ),
 }
 
 
@@ -70,8 +123,17 @@ class Tapping(EventTrigger):
     description = "Fingertip and nail taps on wood, glass and plastic"
     params = (
         Param("tempo_bpm", 240.0, 30.0, 720.0, "bpm", "taps per minute of the steady beat"),
-        Param("burstiness", 0.3, 0.0, 1.0, "", "share of quick finger rolls and pauses (0: steady)"),
-        Param("hardness", 0.5, 0.0, 1.0, "", "tap force and finger hardness: shorter contact, brighter"),
+        Param(
+            "burstiness", 0.3, 0.0, 1.0, "", "share of quick finger rolls and pauses (0: steady)"
+        ),
+        Param(
+            "hardness",
+            0.5,
+            0.0,
+            1.0,
+            "",
+            "tap force and finger hardness: shorter contact, brighter",
+        ),
         Param("brightness", 0.5, 0.0, 1.0, "", "pitch and brilliance of the tapped object"),
         Param("jitter", 0.04, 0.0, 0.2, "", "human timing jitter, SD as a fraction of the beat"),
     )
@@ -83,8 +145,18 @@ class Tapping(EventTrigger):
     }
 
     def _setup(self) -> None:
-        (self._f0_range, ratios, self._tau0, self._tau_p, self._contact_s, self._noise_band,
-         self._noise_level, self._noise_decay, self._thud_hz, self._thud_level) = _MATERIALS[self.variant]
+        (
+            self._f0_range,
+            ratios,
+            self._tau0,
+            self._tau_p,
+            self._contact_s,
+            self._noise_band,
+            self._noise_level,
+            self._noise_decay,
+            self._thud_hz,
+            self._thud_level,
+        ) = _MATERIALS[self.variant]
         self._ratios = np.asarray(ratios)
         self._queue: deque[tuple[float, float, float]] = deque()  # (onset s, force, position)
         self._grid_s = 0.0  # time of the next beat on the internal clock
@@ -107,19 +179,26 @@ class Tapping(EventTrigger):
         """Append the taps of the next beat (one tap, or a finger roll) to the queue."""
         v = self.values
         rng = self.rng
-        self._tempo_drift = float(np.clip(0.97 * self._tempo_drift + 0.004 * rng.standard_normal(),
-                                          -0.03, 0.03))
+        self._tempo_drift = float(
+            np.clip(0.97 * self._tempo_drift + 0.004 * rng.standard_normal(), -0.03, 0.03)
+        )
         period = 60.0 / v["tempo_bpm"] * (1.0 + self._tempo_drift)
         burst = v["burstiness"]
-        onset = self._grid_s + v["jitter"] * period * float(np.clip(rng.standard_normal(), -2.5, 2.5))
+        onset = self._grid_s + v["jitter"] * period * float(
+            np.clip(rng.standard_normal(), -2.5, 2.5)
+        )
         self._x = float(np.clip(self._x + 0.05 * rng.standard_normal(), 0.08, 0.92))
         if burst > 0 and rng.random() < 0.3 * burst:
             n = int(rng.integers(3, 6))
             gap = float(rng.uniform(0.035, 0.07))
             for i in range(n):
-                xi = float(np.clip(self._x + 0.12 * (i - n / 2) + 0.03 * rng.standard_normal(), 0.05, 0.95))
+                xi = float(
+                    np.clip(self._x + 0.12 * (i - n / 2) + 0.03 * rng.standard_normal(), 0.05, 0.95)
+                )
                 force = float(np.clip(rng.lognormal(-0.25, 0.2) * (1.0 - 0.08 * i), 0.2, 1.2))
-                self._queue.append((onset + i * gap * (1 + 0.15 * rng.standard_normal()), force, xi))
+                self._queue.append(
+                    (onset + i * gap * (1 + 0.15 * rng.standard_normal()), force, xi)
+                )
             self._grid_s += period * max(1, int(np.ceil(n * gap / period)))
         else:
             force = float(np.clip(rng.lognormal(0.0, 0.22), 0.25, 1.35))
@@ -141,7 +220,7 @@ class Tapping(EventTrigger):
         f = self._f0 * self._obj_ratios * (1.0 + 0.003 * rng.standard_normal(len(self._obj_ratios)))
         tau = self._tau0 * (self._f0 / f) ** self._tau_p * rng.uniform(0.85, 1.15)
         hard = v["hardness"]
-        contact = self._contact_s * (1.6 - 1.1 * hard) * force ** -0.2
+        contact = self._contact_s * (1.6 - 1.1 * hard) * force**-0.2
         amps = position_weights(len(f), float(np.clip(x, 0.02, 0.98))) * contact_gain(f, contact)
         amps *= (f / self._f0) ** (-0.6 + 0.8 * v["brightness"])
         amps *= rng.uniform(0.8, 1.2, len(f))
@@ -153,12 +232,20 @@ class Tapping(EventTrigger):
         body = damped_modes(sr, n, f, tau, amps)
         body /= max(float(np.max(np.abs(body))), 1e-9)
         thud = damped_modes(sr, min(n, int(6.0 / f_thud * sr)), [f_thud], [1.2 / f_thud], [1.0])
-        body[: len(thud)] += self._thud_level * (0.5 + force * 0.5) * thud
+        # a soft pad thuds; a hard (stiff, nail-like) finger mostly rings the object
+        body[: len(thud)] += self._thud_level * (1.3 - 0.8 * hard) * (0.5 + force * 0.5) * thud
         lo, hi = self._noise_band
         tilt = 0.7 + 0.6 * hard
         noise_n = min(n, int(12 * self._noise_decay * sr) + 16)
-        noise = noise_burst(rng, sr, noise_n, lo_hz=lo * tilt, hi_hz=min(hi * tilt, 0.45 * sr),
-                            attack_s=min(contact, 1e-3) * 0.5, decay_s=self._noise_decay)
+        noise = noise_burst(
+            rng,
+            sr,
+            noise_n,
+            lo_hz=lo * tilt,
+            hi_hz=min(hi * tilt, 0.45 * sr),
+            attack_s=min(contact, 1e-3) * 0.5,
+            decay_s=self._noise_decay,
+        )
         body[:noise_n] += self._noise_level * (0.6 + 0.6 * hard) * noise * rng.uniform(0.7, 1.3)
         peak = float(np.max(np.abs(body)))
         return body * (0.5 * force / peak)

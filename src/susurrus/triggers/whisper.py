@@ -60,7 +60,7 @@ class Whisper(VoiceTrigger):
         Param("pause_s", 2.2, 0.3, 10.0, "s", "mean pause between phrases"),
         Param("breaths", 0.5, 0.0, 1.0, "",
               "how often (and how audibly) a soft breath precedes a phrase; 0: never"),
-        Param("closeness", 0.6, 0.0, 1.0, "", "microphone distance: 1 = very close, warm"),
+        Param("closeness", 0.4, 0.0, 1.0, "", "microphone distance: 1 = very close, warm"),
         Param("brightness", 0.35, 0.0, 1.0, "", "air and crispness (0 dark, 1 open)"),
         Param("pitch", 50.0, 0.0, 99.0, "", "voice height (formant scale nudge), espeak units"),
         Param("count_from", 10.0, 3.0, 20.0, "", "counting: the number counted down from"),

@@ -1,0 +1,52 @@
+"""Shared test helpers: synthesised signals and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(argv: Sequence[str]) -> CliResult:
+    from susurrus.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse exits on --help and usage errors
+            code = int(exc.code or 0)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    return OUTPUT_DIR
+
+
+def sine(freq_hz: float, duration_s: float, sr: int, amp: float = 1.0, channels: int = 1) -> np.ndarray:
+    t = np.arange(int(round(duration_s * sr))) / sr
+    y = (amp * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
+    return np.repeat(y[None, :], channels, axis=0)

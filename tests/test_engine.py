@@ -1,0 +1,130 @@
+"""The streaming engine: loudness on target, ceilings, fades, sleep timer, determinism, interrupts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyloudnorm as pyln
+import pytest
+import soundfile as sf
+
+from susurrus.errors import AudioFileError
+from susurrus.loudness import LoudnessMeter
+from susurrus.render import SessionStream, calibrate, render_to_file
+from susurrus.scene import Activity, Layer, Master, Scene
+
+
+def _scene(**kw) -> Scene:
+    layers = kw.pop("layers", None) or [
+        Layer(trigger="noise", variant="pink", spread="diffuse", gain_db=-6),
+        Layer(trigger="tapping", variant="wood", azimuth_deg=60, gain_db=0,
+              activity=Activity(pattern="intermittent", on_fraction=0.5, mean_gap_s=4, ramp_s=0.5)),
+    ]
+    return Scene(duration_s=kw.pop("duration_s", 60), seed=kw.pop("seed", 7), layers=layers, **kw)
+
+
+def _steady(path, scene: Scene) -> np.ndarray:
+    y, sr = sf.read(path, always_2d=True)
+    t = scene.timing()
+    return y[int(t.steady_start_s * sr) : int(t.steady_end_s * sr)]
+
+
+@pytest.mark.parametrize("target", [-27.0, -32.0])
+def test_steady_part_is_on_target_within_half_an_lu(tmp_path, target: float) -> None:
+    scene = _scene(master=Master(target_lufs=target, fade_in_s=5, fade_out_s=5))
+    out = tmp_path / "s.wav"
+    render_to_file(scene, out)
+    steady = _steady(out, scene)
+    lufs = pyln.Meter(scene.sr).integrated_loudness(steady)
+    assert abs(lufs - target) <= 0.5, lufs
+    m = LoudnessMeter(scene.sr, 2)
+    m.process(np.ascontiguousarray(sf.read(out, always_2d=True)[0].T, dtype=np.float32))
+    r = m.result()
+    assert r.true_peak_dbtp <= scene.master.true_peak_dbtp + 0.05
+    assert r.max_momentary_lufs <= scene.master.momentary_max_lufs + 0.1
+
+
+def test_momentary_ceiling_holds_on_jarring_content(tmp_path) -> None:
+    # a sparse, hard trigger pushed up hard: the calibration wants a lot of gain
+    scene = _scene(layers=[Layer(trigger="tapping", variant="glass", gain_db=0,
+                                 activity=Activity(pattern="intermittent", on_fraction=0.2,
+                                                   mean_gap_s=6, ramp_s=0.2))],
+                   master=Master(target_lufs=-20, momentary_max_lufs=-18, fade_in_s=1, fade_out_s=1),
+                   duration_s=40)
+    out = tmp_path / "j.flac"
+    render_to_file(scene, out)
+    y, sr = sf.read(out, always_2d=True)
+    m = LoudnessMeter(sr, 2)
+    m.process(np.ascontiguousarray(y.T, dtype=np.float32))
+    assert m.result().max_momentary_lufs <= -18 + 0.1
+    assert m.result().true_peak_dbtp <= -6 + 0.05
+
+
+def test_same_seed_same_samples_whatever_the_block_size() -> None:
+    scene = _scene(duration_s=8, master=Master(fade_in_s=1, fade_out_s=2))
+    gain = calibrate(scene).gain_db
+    a = np.concatenate(list(SessionStream(scene, gain_db=gain, block_size=4096)), axis=1)
+    b_stream = SessionStream(scene, gain_db=gain, block_size=1531)
+    b = np.concatenate([b_stream.read(n) for n in [7, 100000, 3, 22222, 10**9]], axis=1)
+    assert a.shape == (2, 8 * scene.sr) and a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    other = np.concatenate(list(SessionStream(scene.with_overrides(seed=8), gain_db=gain)), axis=1)
+    assert not np.array_equal(a, other)
+
+
+def test_sleep_timer_fades_for_a_minute_and_ends(tmp_path) -> None:
+    scene = _scene(layers=[Layer(trigger="noise", variant="white", spread="diffuse")],
+                   duration_s=600, master=Master(sleep_after_s=30, fade_in_s=2, fade_out_s=10))
+    out = tmp_path / "sleep.flac"
+    render_to_file(scene, out)
+    y, sr = sf.read(out, always_2d=True)
+    assert len(y) == 90 * sr  # 30 s, then a 60 s fade, then the end
+    rms = np.sqrt((y[: 90 * sr] ** 2).reshape(90, sr, 2).mean(axis=(1, 2)))
+    ref = rms[5:29].mean()
+    assert np.all(np.abs(rms[5:29] / ref - 1) < 0.05)  # steady until the timer
+    expected = np.cos(0.5 * np.pi * (np.arange(30, 90) + 0.5 - 30) / 60)  # equal-power fade
+    np.testing.assert_allclose(rms[30:90] / ref, expected, atol=0.05)
+    assert rms[89] < 0.05 * ref  # down to near silence at the end
+
+
+def test_fade_in_and_out_shape(tmp_path) -> None:
+    scene = _scene(layers=[Layer(trigger="noise", variant="white", spread="diffuse")], duration_s=30,
+                   master=Master(fade_in_s=6, fade_out_s=6))
+    out = tmp_path / "f.wav"
+    render_to_file(scene, out)
+    y, sr = sf.read(out, always_2d=True)
+    assert len(y) == 30 * sr
+    assert np.abs(y[:100]).max() < 0.01 and np.abs(y[-100:]).max() < 0.01
+    mid = np.sqrt(np.mean(y[12 * sr : 18 * sr] ** 2))
+    assert np.sqrt(np.mean(y[:sr] ** 2)) < 0.3 * mid
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, _Stop])
+def test_interrupted_render_leaves_valid_file_or_nothing(tmp_path, exc) -> None:
+    scene = _scene(duration_s=120)
+    out = tmp_path / "x.flac"
+    calls = []
+
+    def progress(done: float, total: float) -> None:
+        calls.append(done)
+        if len(calls) == 20:
+            raise exc()
+
+    with pytest.raises(exc):
+        render_to_file(scene, out, progress=progress)
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "x.flac"]
+    assert leftovers == []  # no partial files
+    if exc is KeyboardInterrupt:
+        y, sr = sf.read(out, always_2d=True)  # a valid, playable file of what was rendered
+        assert 0 < len(y) < 120 * sr
+    else:
+        assert not out.exists()
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path) -> None:
+    scene = _scene(duration_s=2)
+    with pytest.raises(AudioFileError, match="does not exist"):
+        render_to_file(scene, tmp_path / "no" / "dir" / "x.wav")

@@ -1,0 +1,197 @@
+"""Known-answer tests for the bed families: noise, rain, water, breathing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.signal as sps
+
+from susurrus.errors import ParameterError
+from susurrus.triggers import create
+from susurrus.triggers.noise import NOMINAL_SLOPE_DB_PER_OCT, iso226_spl
+
+BEDS = [
+    ("noise", "white"), ("noise", "pink"), ("noise", "brown"), ("noise", "grey"),
+    ("rain", "light"), ("rain", "window"), ("rain", "tent"),
+    ("water", "pouring"), ("water", "droplets"), ("water", "stream"),
+    ("breathing", "slow"), ("breathing", "calm"),
+]
+
+
+def _render(family: str, variant: str, seconds: float, *, sr: int = 48000, seed: int = 0,
+            **params: float) -> np.ndarray:
+    t = create(family, variant, sr=sr, rng=np.random.default_rng(seed), **params)
+    return t.render(seconds)[0].astype(np.float64)
+
+
+def _db(x: float) -> float:
+    return float(10 * np.log10(x))
+
+
+def _rms_db(y: np.ndarray) -> float:
+    return _db(float(np.mean(y**2)))
+
+
+def _octave_psd_db(y: np.ndarray, sr: int, centres: np.ndarray) -> np.ndarray:
+    """Mean Welch PSD (dB) in each octave band [fc/√2, fc·√2)."""
+    f, p = sps.welch(y, sr, nperseg=8192)
+    out = []
+    for c in centres:
+        band = (f >= c / np.sqrt(2)) & (f < c * np.sqrt(2))
+        out.append(_db(float(p[band].mean())))
+    return np.array(out)
+
+
+def _centroid_hz(y: np.ndarray, sr: int) -> float:
+    f, p = sps.welch(y, sr, nperseg=4096)
+    return float(np.sum(f * p) / np.sum(p))
+
+
+# -- noise -------------------------------------------------------------------------------
+
+
+def test_iso226_contour_matches_published_40_phon_values() -> None:
+    # ISO 226:2003 Table/Annex values of the 40-phon contour
+    f = np.array([20.0, 100.0, 1000.0, 4000.0, 12500.0])
+    expected = np.array([99.85, 64.37, 40.01, 36.65, 51.49])
+    assert np.allclose(iso226_spl(f, 40.0), expected, atol=0.02)
+
+
+@pytest.mark.parametrize("sr", [48000, 44100])
+@pytest.mark.parametrize("variant", ["white", "pink", "brown"])
+def test_noise_octave_slope_within_half_db(variant: str, sr: int) -> None:
+    y = _render("noise", variant, 60.0, sr=sr, seed=3)
+    centres = 1000.0 * 2.0 ** np.arange(-4, 5)  # 62.5 Hz … 16 kHz
+    band_db = _octave_psd_db(y, sr, centres)
+    nominal = NOMINAL_SLOPE_DB_PER_OCT[variant] * np.log2(centres / 1000.0)
+    dev = band_db - nominal
+    dev -= dev.mean()  # best-fit line of the nominal slope
+    assert np.max(np.abs(dev)) <= 0.5, dev
+
+
+@pytest.mark.parametrize("sr", [48000, 44100])
+def test_grey_noise_follows_inverse_iso226_40_phon(sr: int) -> None:
+    y = _render("noise", "grey", 60.0, sr=sr, seed=4)
+    centres = 1000.0 * 2.0 ** np.arange(-4, 4)  # 62.5 Hz … 8 kHz
+    dev = _octave_psd_db(y, sr, centres) - iso226_spl(centres, 40.0)
+    dev -= dev.mean()
+    assert np.max(np.abs(dev)) <= 2.0, dev
+
+
+@pytest.mark.parametrize("variant", ["white", "pink", "brown", "grey"])
+def test_noise_level_is_minus_20_dbfs_rms(variant: str) -> None:
+    y = _render("noise", variant, 10.0)
+    assert _rms_db(y) == pytest.approx(-20.0, abs=0.5)
+    assert np.max(np.abs(y)) < 0.7
+
+
+def test_noise_tilt_moves_centroid() -> None:
+    dark = _centroid_hz(_render("noise", "pink", 5.0, tilt_db_per_oct=-2.0), 48000)
+    plain = _centroid_hz(_render("noise", "pink", 5.0), 48000)
+    bright = _centroid_hz(_render("noise", "pink", 5.0, tilt_db_per_oct=2.0), 48000)
+    assert dark < plain < bright
+
+
+def test_noise_low_cut_removes_rumble() -> None:
+    def below(y: np.ndarray) -> float:
+        f, p = sps.welch(y, 48000, nperseg=8192)
+        return float(p[(f > 5) & (f < 40)].sum() / p.sum())
+
+    assert below(_render("noise", "brown", 10.0, low_cut_hz=150.0)) < 0.1 * below(
+        _render("noise", "brown", 10.0))
+
+
+# -- rain --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["light", "window", "tent"])
+def test_rain_drop_count_follows_density(variant: str) -> None:
+    counts = []
+    for density in (50.0, 200.0, 800.0):
+        t = create("rain", variant, sr=48000, rng=np.random.default_rng(1),
+                   density_per_s=density)
+        t.render(10.0)
+        counts.append(t.drops_emitted)
+        # Poisson: within 5 standard deviations of density × time (chunk granularity aside)
+        emitted_s = t.drops_emitted / density
+        assert 9.0 < emitted_s < 11.5
+    assert counts[0] < counts[1] < counts[2]
+
+
+@pytest.mark.parametrize(("variant", "rel_threshold"), [("light", 0.03), ("tent", 0.1)])
+def test_rain_onset_density_in_audio_scales_with_density(variant: str,
+                                                         rel_threshold: float) -> None:
+    """Onsets counted from the audio (sparse rain, no wash) track the density parameter."""
+
+    def onsets(density: float) -> int:
+        y = _render("rain", variant, 20.0, seed=2, density_per_s=density, wash=0.0)
+        hop = 96  # 2 ms frames
+        e = np.sqrt(np.mean(y[: len(y) // hop * hop].reshape(-1, hop) ** 2, axis=1))
+        thr = rel_threshold * np.quantile(e, 0.999)
+        peaks, _ = sps.find_peaks(e, height=thr, distance=3)
+        return len(peaks)
+
+    low, high = onsets(5.0), onsets(15.0)
+    assert 70 < low < 130  # 5 drops/s over 20 s
+    assert 2.4 < high / low < 3.6, (low, high)
+
+
+@pytest.mark.parametrize("variant", ["light", "window", "tent"])
+def test_rain_brightness_moves_centroid(variant: str) -> None:
+    dull = _centroid_hz(_render("rain", variant, 5.0, brightness=0.0), 48000)
+    bright = _centroid_hz(_render("rain", variant, 5.0, brightness=1.0), 48000)
+    assert bright > 1.15 * dull
+
+
+@pytest.mark.parametrize("variant", ["light", "window", "tent"])
+def test_rain_level_and_peaks(variant: str) -> None:
+    y = _render("rain", variant, 10.0)
+    assert -26.0 < _rms_db(y) < -18.0
+    assert np.max(np.abs(y)) <= 0.71
+
+
+def test_rain_wash_adds_steady_power() -> None:
+    """More wash: a steadier signal (lower crest factor of the 10 ms envelope)."""
+
+    def crest(y: np.ndarray) -> float:
+        e = np.sqrt(np.mean(y[: len(y) // 480 * 480].reshape(-1, 480) ** 2, axis=1))
+        return float(np.quantile(e, 0.99) / np.median(e))
+
+    assert crest(_render("rain", "light", 5.0, wash=0.8)) < crest(
+        _render("rain", "light", 5.0, wash=0.0))
+
+
+# -- every bed: determinism, block-size independence, parameter errors --------------------
+
+
+@pytest.mark.parametrize(("family", "variant"), BEDS)
+def test_same_seed_same_bytes_and_block_independence(family: str, variant: str) -> None:
+    n = 48000 * 3
+    one = create(family, variant, sr=48000, rng=np.random.default_rng(7)).read(n)
+    t = create(family, variant, sr=48000, rng=np.random.default_rng(7))
+    sizes = [1, 511, 4097, 33, 20000, 7]
+    parts, got = [], 0
+    i = 0
+    while got < n:
+        k = min(sizes[i % len(sizes)], n - got)
+        parts.append(t.read(k))
+        got += k
+        i += 1
+    many = np.concatenate(parts, axis=1)
+    assert one.dtype == np.float32 and one.shape == (1, n)
+    assert np.array_equal(one, many)
+    other = create(family, variant, sr=48000, rng=np.random.default_rng(8)).read(n)
+    assert not np.array_equal(one, other)
+
+
+@pytest.mark.parametrize(
+    ("family", "name", "bad"),
+    [("noise", "tilt_db_per_oct", 9.0), ("noise", "low_cut_hz", 1.0),
+     ("rain", "density_per_s", 0.0), ("rain", "brightness", 1.5),
+     ("water", "rate_per_s", -1.0), ("breathing", "rate_per_min", 40.0)],
+)
+def test_bad_parameter_names_value_and_range(family: str, name: str, bad: float) -> None:
+    with pytest.raises(ParameterError) as err:
+        create(family, sr=48000, rng=np.random.default_rng(0), **{name: bad})
+    msg = str(err.value)
+    assert name in msg and f"{bad!r}" in msg and " to " in msg
