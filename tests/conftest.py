@@ -50,3 +50,29 @@ def sine(freq_hz: float, duration_s: float, sr: int, amp: float = 1.0, channels:
     t = np.arange(int(round(duration_s * sr))) / sr
     y = (amp * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
     return np.repeat(y[None, :], channels, axis=0)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Print the recognition confusion matrix (rows: rendered family, columns: winner)."""
+    import json
+
+    from susurrus.families import FAMILY_IDS
+
+    if hasattr(session.config, "workerinput"):  # only the controller prints
+        return
+    rdir = OUTPUT_DIR / "recognition"
+    rows = {p.stem: json.loads(p.read_text()) for p in sorted(rdir.glob("*.json"))} if rdir.is_dir() else {}
+    if not rows:
+        return
+    lines = ["YAMNet confusion matrix (rows: rendered family; columns: family scored highest)",
+             f"{'':<14}" + "".join(f"{f[:6]:>7}" for f in FAMILY_IDS)]
+    for fam in FAMILY_IDS:
+        if fam in rows:
+            lines.append(f"{fam:<14}" + "".join(f"{rows[fam].get(f, 0):>7}" for f in FAMILY_IDS))
+    text = "\n".join(lines)
+    (OUTPUT_DIR / "recognition.txt").write_text(text + "\n")
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        tr.write_line("")
+        for line in lines:
+            tr.write_line(line)

@@ -118,22 +118,22 @@ def test_rain_drop_count_follows_density(variant: str) -> None:
     assert counts[0] < counts[1] < counts[2]
 
 
-@pytest.mark.parametrize(("variant", "rel_threshold"), [("light", 0.03), ("tent", 0.1)])
-def test_rain_onset_density_in_audio_scales_with_density(variant: str,
-                                                         rel_threshold: float) -> None:
+@pytest.mark.parametrize(("variant", "rel_threshold", "min_gap"), [("light", 0.03, 3),
+                                                                  ("tent", 0.1, 5)])
+def test_rain_onset_density_in_audio_scales_with_density(variant: str, rel_threshold: float,
+                                                         min_gap: int) -> None:
     """Onsets counted from the audio (sparse rain, no wash) track the density parameter."""
-
-    def onsets(density: float) -> int:
-        y = _render("rain", variant, 20.0, seed=2, density_per_s=density, wash=0.0)
+    for density in (5.0, 15.0):
+        t = create("rain", variant, sr=48000, rng=np.random.default_rng(2),
+                   density_per_s=density, wash=0.0)
+        y = t.render(20.0)[0].astype(np.float64)
         hop = 96  # 2 ms frames
         e = np.sqrt(np.mean(y[: len(y) // hop * hop].reshape(-1, hop) ** 2, axis=1))
-        thr = rel_threshold * np.quantile(e, 0.999)
-        peaks, _ = sps.find_peaks(e, height=thr, distance=3)
-        return len(peaks)
-
-    low, high = onsets(5.0), onsets(15.0)
-    assert 70 < low < 130  # 5 drops/s over 20 s
-    assert 2.4 < high / low < 3.6, (low, high)
+        peaks, _ = sps.find_peaks(e, height=rel_threshold * np.quantile(e, 0.999),
+                                  distance=min_gap)
+        expected = density * 20.0
+        assert 0.75 * expected < t.drops_emitted < 1.25 * expected
+        assert 0.8 * t.drops_emitted < len(peaks) < 1.15 * t.drops_emitted
 
 
 @pytest.mark.parametrize("variant", ["light", "window", "tent"])

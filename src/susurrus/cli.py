@@ -95,28 +95,18 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
 # -- scene assembly ------------------------------------------------------------------------
 
 def _scene_from_args(args: argparse.Namespace) -> Any:
-    from .scene import load_preset, load_scene, scene_from_dict
+    from .scene import load_preset, load_scene, single_trigger_scene
 
     if args.trigger:
         from .triggers import get, parse_spec
 
         family, variant = parse_spec(args.trigger)
         get(family)  # unknown family → clear error
-        placed = any(v is not None for v in (args.azimuth_deg, args.elevation_deg, args.distance_m)) \
-            or (args.motion not in (None, "static"))
-        layer = {
-            "trigger": family, "variant": variant, "params": dict(args.param or []),
-            "azimuth_deg": args.azimuth_deg or 0.0, "elevation_deg": args.elevation_deg or 0.0,
-            "distance_m": args.distance_m if args.distance_m is not None else 1.0,
-            "motion": args.motion or "static", "period_s": args.period_s or 20.0,
-            "binaural": placed,
-        }
-        return scene_from_dict({
-            "name": f"trigger {args.trigger}", "duration_s": args.duration or 30.0,
-            "sr": args.sr or 48000, "seed": args.seed or 0, "layers": [layer],
-            "master": {"target_lufs": -23.0, "momentary_max_lufs": 0.0, "true_peak_dbtp": -1.0,
-                       "fade_in_s": 0.0, "fade_out_s": 0.0},
-        }, source="--trigger")
+        return single_trigger_scene(
+            family, variant, params=dict(args.param or []), duration_s=args.duration or 30.0,
+            seed=args.seed or 0, sr=args.sr or 48000, azimuth_deg=args.azimuth_deg,
+            elevation_deg=args.elevation_deg, distance_m=args.distance_m, motion=args.motion,
+            period_s=args.period_s)
     if args.preset and args.scene:
         raise ParameterError("scene", args.scene, "either SCENE_FILE or --preset, not both")
     if args.preset:

@@ -2,8 +2,8 @@
 
 Everything here streams: a :class:`LoudnessMeter` takes ``(channels, n)`` blocks of any
 size and keeps constant state (filter memories, a partial 100 ms sum, a short
-true-peak history) plus one float per 100 ms of audio (about 2.3 MB for 8 hours),
-from which every figure is derived on demand. Feeding the same signal in blocks of
+true-peak history) plus one float per 100 ms of audio (2.3 MB for 8 hours; the
+buffer grows by doubling), from which every figure is derived on demand. Feeding the same signal in blocks of
 1, 997 or 65536 samples gives the same results (to rounding).
 
 The measurement chain, with the symbols of BS.1770-4:
@@ -312,8 +312,10 @@ class TruePeak:
     channels:
         number of channels; the peak is the largest over all of them.
 
-    Call it on float32 ``(channels, n)`` blocks; :attr:`peak` is the linear true peak so
-    far (of the signal followed by silence), :meth:`peak_dbtp` the same in dBTP.
+    Call it on float32 ``(channels, n)`` blocks. :attr:`peak` is the linear peak of
+    every interpolated point computed so far; :meth:`peak_dbtp` also takes the last
+    ``taps/2`` samples' points (as if the signal were followed by silence) and returns
+    dBTP.
     State kept between blocks: the last ``taps − 1`` samples (the interpolator's
     history) and the running peak. The interpolated points between two samples are
     computed once both samples and the ``taps/2`` samples on each side have arrived,
@@ -490,9 +492,10 @@ class LoudnessMeter:
     :meth:`short_term_lufs` at any time (reading does not disturb the stream).
 
     State kept between blocks: the K-weighting filter memories, the weighted energy
-    of the current partial 100 ms step, the last ``taps - 1`` samples for the true
-    peak interpolator, the running peaks, and one float (the weighted energy) per
-    completed 100 ms step.
+    of the current partial 100 ms step, the true-peak stage (:class:`TruePeak`), the
+    running sample peak, blocks shorter than :data:`MIN_BLOCK` samples (gathered
+    until there are that many, to save per-call overhead; results do not change),
+    and one float (the weighted energy) per completed 100 ms step.
     """
 
     def __init__(

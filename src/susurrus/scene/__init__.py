@@ -12,7 +12,7 @@ from .model import (
     scene_from_dict,
     scene_from_share_string,
 )
-from .presets import list_presets, load_preset
+from .presets import list_presets, load_preset, single_trigger_scene
 
 __all__ = [
     "MOTION_NAMES",
@@ -27,4 +27,5 @@ __all__ = [
     "load_scene",
     "scene_from_dict",
     "scene_from_share_string",
+    "single_trigger_scene",
 ]

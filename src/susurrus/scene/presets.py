@@ -29,3 +29,39 @@ def load_preset(name: str) -> Scene:
     if name not in files:
         raise ParameterError("preset", name, "one of " + ", ".join(sorted(files)))
     return scene_from_dict(tomllib.loads(files[name]), source=f"preset {name}")
+
+
+def single_trigger_scene(
+    family: str,
+    variant: str | None = None,
+    *,
+    params: dict[str, float] | None = None,
+    duration_s: float = 30.0,
+    seed: int = 0,
+    sr: int = 48000,
+    azimuth_deg: float | None = None,
+    elevation_deg: float | None = None,
+    distance_m: float | None = None,
+    motion: str | None = None,
+    period_s: float | None = None,
+) -> Scene:
+    """One trigger alone, for auditioning and scripts: no fades, normalised to −23 LUFS.
+
+    Placed binaurally only when a position or motion is given; otherwise it sits
+    in the middle (the same signal on both ears).
+    """
+    placed = any(v is not None for v in (azimuth_deg, elevation_deg, distance_m)) or (
+        motion not in (None, "static"))
+    layer = {
+        "trigger": family, "variant": variant, "params": dict(params or {}),
+        "azimuth_deg": azimuth_deg or 0.0, "elevation_deg": elevation_deg or 0.0,
+        "distance_m": distance_m if distance_m is not None else 1.0,
+        "motion": motion or "static", "period_s": period_s or 20.0, "binaural": placed,
+    }
+    spec = f"{family}:{variant}" if variant else family
+    return scene_from_dict({
+        "name": f"trigger {spec}", "duration_s": duration_s, "sr": sr, "seed": seed,
+        "layers": [layer],
+        "master": {"target_lufs": -23.0, "momentary_max_lufs": 0.0, "true_peak_dbtp": -1.0,
+                   "fade_in_s": 0.0, "fade_out_s": 0.0},
+    }, source="trigger")

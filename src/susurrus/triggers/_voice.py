@@ -35,6 +35,7 @@ environment variable ``SUSURRUS_PHRASES_DIR`` (same file names).
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import struct
@@ -162,7 +163,7 @@ def _split_on_silence(y: np.ndarray, sr: int, n_parts: int) -> list[np.ndarray] 
         return None
     mids = (starts[long_run] + ends[long_run]) // 2
     cuts = [0, *mids.tolist(), len(y)]
-    parts = [_trim(y[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+    parts = [_trim(y[a:b]) for a, b in itertools.pairwise(cuts)]
     if any(p.size == 0 for p in parts):
         return None
     return parts
@@ -193,8 +194,16 @@ def espeak_render(
     if not texts:
         return [], 22050
     speed = int(np.clip(speed_wpm, _ESPEAK_MIN_WPM, _ESPEAK_MAX_WPM))
-    base = ["-v", voice, "-s", str(speed), "-p", str(int(np.clip(pitch, 0, 99))),
-            "-g", str(int(max(0, word_gap)))]
+    base = [
+        "-v",
+        voice,
+        "-s",
+        str(speed),
+        "-p",
+        str(int(np.clip(pitch, 0, 99))),
+        "-g",
+        str(int(max(0, word_gap))),
+    ]
     if len(texts) > 1:
         sep = f' <break time="{_BREAK_MS}ms"/> '
         ssml = "<speak>" + sep.join(escape(t) for t in texts) + "</speak>"
@@ -324,7 +333,7 @@ def lpc_envelopes(
     big_a = sfft.rfft(a, n_fft, axis=1)
     log_env = -0.5 * np.log(np.maximum(big_a.real**2 + big_a.imag**2, 1e-12))
     log_env -= 0.5 * np.log(np.mean(np.exp(2 * log_env), axis=1, keepdims=True))
-    return log_env.astype(np.float32), power, hop / sr
+    return log_env.astype(np.float32), np.asarray(power, dtype=np.float64), hop / sr
 
 
 @lru_cache(maxsize=16)
@@ -453,7 +462,7 @@ def voice_eq(
     - The proximity effect of a directional microphone a few centimetres away lifts the
       lows; ``closeness`` 0–1 scales a low shelf at ~250 Hz to +0…+5 dB.
     - ``brightness`` 0–1 moves a high shelf above ~3 kHz from −9 dB to 0 dB, and a
-      6 dB/octave roll-off above 5 kHz keeps sibilants soft; air rolls off above 12 kHz.
+      9 dB/octave roll-off above 5 kHz keeps sibilants soft; air rolls off above 12 kHz.
     """
     ff = np.maximum(f, 1.0)
     shelf_lo = 1.0 / np.sqrt(1.0 + (ff / 250.0) ** 2)  # 1 at DC → 0 above
@@ -461,7 +470,7 @@ def voice_eq(
     hi_shape = (ff / 3000.0) ** 2 / (1.0 + (ff / 3000.0) ** 2)
     g_db = g_db - 9.0 * (1.0 - brightness) * hi_shape
     g_db = g_db + np.clip(tilt_db_per_oct * np.log2(ff / 1000.0), -12, 12)
-    g_db = g_db - 6.0 * np.clip(np.log2(ff / 5000.0), 0, None)
+    g_db = g_db - 9.0 * np.clip(np.log2(ff / 5000.0), 0, None)
     if whisper:
         g_db = g_db - 5.0 * np.clip(np.log2(1000.0 / ff), 0, None)
         g_db = g_db - 18.0 * np.clip(np.log2(150.0 / ff), 0, None)
@@ -471,13 +480,17 @@ def voice_eq(
 
 #: formant frequencies (Hz) of the open tract shapes a breath passes through
 #: (neutral schwa, open "ah", rounded "oo", spread "ee"; Peterson & Barney 1952, rounded)
-_BREATH_TRACTS = ((500.0, 1500.0, 2500.0, 3500.0), (700.0, 1200.0, 2600.0, 3600.0),
-                  (350.0, 900.0, 2300.0, 3300.0), (300.0, 2200.0, 3000.0, 3800.0))
+_BREATH_TRACTS = (
+    (500.0, 1500.0, 2500.0, 3500.0),
+    (700.0, 1200.0, 2600.0, 3600.0),
+    (350.0, 900.0, 2300.0, 3300.0),
+    (300.0, 2200.0, 3000.0, 3800.0),
+)
 _ENV_SR = 22050
 _ENV_BINS = 257
 
 
-def _formant_log_env(formants_hz: Sequence[float], bandwidths_hz: Sequence[float]) -> np.ndarray:
+def _formant_log_env(formants_hz: np.ndarray, bandwidths_hz: np.ndarray) -> np.ndarray:
     """Log magnitude of a cascade of second-order resonators (an all-pole vocal tract)."""
     f = np.linspace(0.0, _ENV_SR / 2, _ENV_BINS)
     z = np.exp(-2j * np.pi * f / _ENV_SR)
@@ -516,15 +529,24 @@ def breath_sound(
     n_a = max(4, int(duration_s / hop_s))
     t = np.linspace(0.0, 1.0, n_a)
     pk = rng.uniform(0.3, 0.5) if inhale else rng.uniform(0.15, 0.3)
-    swell = np.where(t < pk, np.sin(0.5 * np.pi * t / pk) ** 2,
-                     np.cos(0.5 * np.pi * (t - pk) / (1 - pk)) ** 2)
+    swell = np.where(
+        t < pk, np.sin(0.5 * np.pi * t / pk) ** 2, np.cos(0.5 * np.pi * (t - pk) / (1 - pk)) ** 2
+    )
     flow = 1.0 + 0.2 * np.cumsum(rng.standard_normal(n_a)) / np.sqrt(np.arange(1, n_a + 1))
     amp = np.clip(swell * flow, 0.0, None)
     if eq is None:
         eq = voice_eq(synthesis_freqs(sr), closeness=0.4, brightness=0.5)
     warp = rng.uniform(1.05, 1.3) if inhale else rng.uniform(0.95, 1.15)
-    w = whisper_from_envelopes(np.repeat(le[None, :], n_a, axis=0), amp**2 + 1e-12, hop_s,
-                               _ENV_SR, sr=sr, rng=rng, gain_fn=eq, warp=warp)
+    w = whisper_from_envelopes(
+        np.repeat(le[None, :], n_a, axis=0),
+        amp**2 + 1e-12,
+        hop_s,
+        _ENV_SR,
+        sr=sr,
+        rng=rng,
+        gain_fn=eq,
+        warp=warp,
+    )
     w = w.astype(np.float64)
     return w / (np.max(np.abs(w)) + 1e-12)
 
@@ -577,13 +599,23 @@ def synthesise_phrase(
         raise ParameterError("text", text, "a non-empty phrase")
     if voice not in ("female", "male"):
         raise ParameterError("voice", voice, "'female' or 'male'")
-    for name, val, lo, hi in (("rate_wpm", rate_wpm, 40.0, 250.0), ("pitch", pitch, 0.0, 99.0),
-                              ("closeness", closeness, 0.0, 1.0),
-                              ("brightness", brightness, 0.0, 1.0)):
+    for name, val, lo, hi in (
+        ("rate_wpm", rate_wpm, 40.0, 250.0),
+        ("pitch", pitch, 0.0, 99.0),
+        ("closeness", closeness, 0.0, 1.0),
+        ("brightness", brightness, 0.0, 1.0),
+    ):
         if not np.isfinite(val) or not lo <= val <= hi:
             raise ParameterError(name, val, f"{lo:g} to {hi:g}")
-    engine = VoiceEngine(voice=voice, whisper=whisper, rate_wpm=rate_wpm, pitch=pitch,
-                         sr=sr, closeness=closeness, brightness=brightness)
+    engine = VoiceEngine(
+        voice=voice,
+        whisper=whisper,
+        rate_wpm=rate_wpm,
+        pitch=pitch,
+        sr=sr,
+        closeness=closeness,
+        brightness=brightness,
+    )
     y = engine.utterance(text, rng)
     return y / (np.max(np.abs(y)) + 1e-12) * 0.5
 
@@ -625,17 +657,18 @@ class VoiceEngine:
         self._voice_name = ESPEAK_VOICES[(voice, whisper)]
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._src_sr = 22050
-        self._eq = voice_eq(synthesis_freqs(sr), closeness=closeness, brightness=brightness,
-                            whisper=True)
-        self._soft_sos: dict[int, np.ndarray] = {}
+        self._eq = voice_eq(
+            synthesis_freqs(sr), closeness=closeness, brightness=brightness, whisper=True
+        )
 
     def prefetch(self, texts: Sequence[str]) -> None:
         """Render the uncached phrases among ``texts`` in one espeak-ng process."""
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if not todo:
             return
-        ys, self._src_sr = espeak_render(todo, voice=self._voice_name, speed_wpm=self.espeak_wpm,
-                                         pitch=self.pitch)
+        ys, self._src_sr = espeak_render(
+            todo, voice=self._voice_name, speed_wpm=self.espeak_wpm, pitch=self.pitch
+        )
         for t, y in zip(todo, ys):
             env, power, hop_s = lpc_envelopes(y, self._src_sr)
             self._cache[t] = (y, env, power, hop_s)
@@ -656,30 +689,48 @@ class VoiceEngine:
             f = synthesis_freqs(self.sr)
             tilt = rng.uniform(-0.8, 0.8)
             eq = self._eq * 10 ** (tilt * np.clip(np.log2(np.maximum(f, 1) / 1000), -4, 4) / 20)
-            warp = (1.06 if self.voice == "female" else 1.03) * rng.uniform(0.97, 1.03)
+            warp = (1.0 if self.voice == "female" else 1.03) * rng.uniform(0.97, 1.03)
             warp *= 1.0 + (self.pitch - 50) / 50 * 0.04
             # vowels lose their voicing energy in a whisper: compress frame levels
             pw = power
-            return whisper_from_envelopes(env, pw, hop_s, self._src_sr, sr=self.sr, rng=rng,
-                                          stretch=st, warp=warp, gain_fn=eq)
+            return whisper_from_envelopes(
+                env, pw, hop_s, self._src_sr, sr=self.sr, rng=rng, stretch=st, warp=warp, gain_fn=eq
+            )
         return self._soft(y, env, power, hop_s, rng, st)
 
-    def _soft(self, y: np.ndarray, env: np.ndarray, power: np.ndarray, hop_s: float,
-              rng: np.random.Generator, st: float) -> np.ndarray:
+    def _soft(
+        self,
+        y: np.ndarray,
+        env: np.ndarray,
+        power: np.ndarray,
+        hop_s: float,
+        rng: np.random.Generator,
+        st: float,
+    ) -> np.ndarray:
         factor = rng.uniform(0.975, 1.025)
         v = _resample(y, self._src_sr, self.sr, factor)
         # breathiness: a faint noise-excited copy of the same phrase (fresh noise)
         duration_factor = len(v) / self.sr / max(1e-9, len(y) / self._src_sr)
-        b = whisper_from_envelopes(env, power**0.8, hop_s, self._src_sr, sr=self.sr, rng=rng,
-                                   stretch=duration_factor, warp=1.0, gain_fn=self._eq)
+        b = whisper_from_envelopes(
+            env,
+            power**0.8,
+            hop_s,
+            self._src_sr,
+            sr=self.sr,
+            rng=rng,
+            stretch=duration_factor,
+            warp=1.0,
+            gain_fn=self._eq,
+        )
         n = min(len(v), len(b))
         rv = np.sqrt(np.mean(v**2)) + 1e-12
         rb = np.sqrt(np.mean(b**2)) + 1e-12
         mix = v.copy()
         mix[:n] += b[:n] * (rv / rb) * 10 ** (rng.uniform(-17, -13) / 20)
         # soft, warm, close: low-pass (no harsh sibilants), proximity shelf
-        cutoff = float(np.clip((3200 + 2500 * self.brightness) * rng.uniform(0.9, 1.1),
-                               1000, 0.45 * self.sr))
+        cutoff = float(
+            np.clip((3200 + 2500 * self.brightness) * rng.uniform(0.9, 1.1), 1000, 0.45 * self.sr)
+        )
         sos = sps.butter(4, cutoff, "lowpass", fs=self.sr, output="sos")
         hp = sps.butter(2, 90.0, "highpass", fs=self.sr, output="sos")
         out = sps.sosfilt(np.vstack([sos, hp]), np.concatenate([mix, np.zeros(self.sr // 20)]))
@@ -713,9 +764,14 @@ class VoiceTrigger(Trigger):
     def _setup(self) -> None:
         v = self.values
         self.engine = VoiceEngine(
-            voice=self._voice_gender(), whisper=self.whisper, rate_wpm=v["rate_wpm"],
-            pitch=v.get("pitch", 50.0), sr=self.sr, closeness=v["closeness"],
-            brightness=v["brightness"])
+            voice=self._voice_gender(),
+            whisper=self.whisper,
+            rate_wpm=v["rate_wpm"],
+            pitch=v.get("pitch", 50.0),
+            sr=self.sr,
+            closeness=v["closeness"],
+            brightness=v["brightness"],
+        )
         self._load()
         self._deck: list[str] = []
         self._last = ""

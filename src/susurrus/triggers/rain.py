@@ -83,7 +83,7 @@ class _RainSynth:
         self._rivulets: list[list[float]] = []  # [remaining_s, rate_per_s, f_scale]
         near_band, far_band = {
             "light": ((600.0, 3000.0 + 7000.0 * b), (250.0, 1500.0 + 3000.0 * b)),
-            "window": ((900.0, 4000.0 + 8000.0 * b), (120.0, 700.0 + 600.0 * b)),
+            "window": ((900.0, 4000.0 + 8000.0 * b), (250.0, 1500.0 + 1500.0 * b)),
             "tent": ((250.0, 900.0 + 2500.0 * b), (150.0, 1000.0 + 1500.0 * b)),
         }[variant]
         self._near_filter = StatefulIIR(*_bandpass(sr, *near_band))
@@ -126,8 +126,8 @@ class _RainSynth:
 
     def _light(self, onsets: np.ndarray) -> None:
         rng, k = self.rng, len(onsets)
-        r = self._distances(k, 0.7, 15.0)
-        amp = (0.7 / r) * rng.lognormal(0.0, 0.5, k)
+        r = self._distances(k, R_MIN, 15.0)
+        amp = (R_MIN / r) * rng.lognormal(0.0, SIG, k)
         tau = 0.35e-3 * (1.0 + r / 8.0) * rng.uniform(0.6, 1.6, k)
         near = r < 3.0
         self._near.add(onsets[near], decays(self.sr, tau[near], amp[near]))
@@ -148,7 +148,7 @@ class _RainSynth:
         g = onsets[on_glass]
         kg = len(g)
         if kg:
-            amp = rng.lognormal(0.0, 0.4, kg)
+            amp = rng.lognormal(0.0, 0.4, kg) * 0.3
             tau = 0.2e-3 * rng.uniform(0.6, 1.6, kg)
             self._near.add(g, decays(self.sr, tau, amp))
             # the pane's bending modes ring weakly and briefly (spread 1–7 kHz)
@@ -166,8 +166,8 @@ class _RainSynth:
         o = onsets[~on_glass]
         ko = len(o)
         if ko:
-            r = self._distances(ko, 1.0, 15.0)
-            amp = (1.0 / r) * rng.lognormal(0.0, 0.5, ko) * 1.5
+            r = self._distances(ko, 3.0, 20.0)
+            amp = (3.0 / r) * rng.lognormal(0.0, 0.4, ko) * OUT
             tau = 0.4e-3 * (1.0 + r / 6.0) * rng.uniform(0.6, 1.5, ko)
             self._far.add(o, decays(self.sr / 4, tau, amp))
         self._rivulet(n)
@@ -292,7 +292,7 @@ class Rain(Trigger):
         # … unless the loudest drops (99.99th percentile) would then pass the
         # limiter's knee: sparse, spiky rain sits quieter rather than distorted
         peak = float(np.quantile(np.abs(y), 0.9999)) or 1.0
-        self._gain = min(g_rms, 0.4 / peak)
+        self._gain = min(g_rms, PK / peak)
 
     @property
     def drops_emitted(self) -> int:
@@ -302,3 +302,23 @@ class Rain(Trigger):
     def _generate(self) -> np.ndarray:
         y = self._gain * self._synth.chunk(_CHUNK)
         return soft_limit(y, knee=0.5, ceiling=0.7)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+R_MIN = 1.5
+SIG = 0.35
+PK = 0.9
+
+OUT = 2.0

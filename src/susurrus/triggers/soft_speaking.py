@@ -42,8 +42,14 @@ class SoftSpeaking(VoiceTrigger):
     params: ClassVar[tuple[Param, ...]] = (
         Param("rate_wpm", 120.0, 80.0, 200.0, "wpm", "speaking rate, words per minute"),
         Param("pause_s", 1.8, 0.3, 10.0, "s", "mean pause between phrases"),
-        Param("breaths", 0.4, 0.0, 1.0, "",
-              "how often (and how audibly) a soft breath precedes a phrase; 0: never"),
+        Param(
+            "breaths",
+            0.4,
+            0.0,
+            1.0,
+            "",
+            "how often (and how audibly) a soft breath precedes a phrase; 0: never",
+        ),
         Param("closeness", 0.6, 0.0, 1.0, "", "microphone distance: 1 = very close, warm"),
         Param("brightness", 0.3, 0.0, 1.0, "", "air and crispness (0 dark, 1 open)"),
         Param("pitch", 40.0, 0.0, 99.0, "", "voice pitch, espeak-ng units (50 = its default)"),

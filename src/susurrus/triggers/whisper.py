@@ -58,14 +58,19 @@ class Whisper(VoiceTrigger):
     params: ClassVar[tuple[Param, ...]] = (
         Param("rate_wpm", 105.0, 50.0, 200.0, "wpm", "speaking rate, words per minute"),
         Param("pause_s", 2.2, 0.3, 10.0, "s", "mean pause between phrases"),
-        Param("breaths", 0.5, 0.0, 1.0, "",
-              "how often (and how audibly) a soft breath precedes a phrase; 0: never"),
+        Param(
+            "breaths",
+            0.5,
+            0.0,
+            1.0,
+            "",
+            "how often (and how audibly) a soft breath precedes a phrase; 0: never",
+        ),
         Param("closeness", 0.4, 0.0, 1.0, "", "microphone distance: 1 = very close, warm"),
         Param("brightness", 0.35, 0.0, 1.0, "", "air and crispness (0 dark, 1 open)"),
         Param("pitch", 50.0, 0.0, 99.0, "", "voice height (formant scale nudge), espeak units"),
         Param("count_from", 10.0, 3.0, 20.0, "", "counting: the number counted down from"),
-        Param("breath_rate_per_min", 6.0, 3.0, 12.0, "1/min",
-              "breathing cues: breaths per minute"),
+        Param("breath_rate_per_min", 6.0, 3.0, 12.0, "1/min", "breathing cues: breaths per minute"),
     )
     variant_defaults: ClassVar[dict[str, dict[str, float]]] = {
         "female": {"pitch": 55.0},
@@ -83,7 +88,8 @@ class Whisper(VoiceTrigger):
             n = int(round(self.values["count_from"]))
             if len(words) < n:
                 raise PhraseFileError(
-                    f"counting.txt lists {len(words)} numbers but count_from={n} needs {n}")
+                    f"counting.txt lists {len(words)} numbers but count_from={n} needs {n}"
+                )
             self.phrases = words[:n]
             self._count = n
         elif self.variant == "breathing-cues":
@@ -95,11 +101,13 @@ class Whisper(VoiceTrigger):
                 if not sep or kind not in self._cues or not text.strip():
                     raise PhraseFileError(
                         f"breathing_cues.txt: line {line!r} must start with 'in:' or 'out:' "
-                        "followed by the cue")
+                        "followed by the cue"
+                    )
                 self._cues[kind].append(text.strip())
             if not self._cues["in"] or not self._cues["out"]:
-                raise PhraseFileError("breathing_cues.txt needs at least one 'in:' and one "
-                                      "'out:' cue")
+                raise PhraseFileError(
+                    "breathing_cues.txt needs at least one 'in:' and one 'out:' cue"
+                )
             self.phrases = self._cues["in"] + self._cues["out"]
             self._cycle = 0
         else:
@@ -148,8 +156,9 @@ class Whisper(VoiceTrigger):
             room = int(0.7 * length) if b_amt > 0 else length - int(0.3 * self.sr)
             if len(y) > room:  # say it faster so that it fits its half of the breath
                 y = self.engine.utterance(text, self.rng, stretch=0.9 * room / len(y))
-                y = y[:room] * np.minimum(1.0, (room - np.arange(min(room, len(y))))
-                                          / (0.02 * self.sr))
+                y = y[:room] * np.minimum(
+                    1.0, (room - np.arange(min(room, len(y)))) / (0.02 * self.sr)
+                )
             y = self._level(y)
             out[start : start + len(y)] += y
             if b_amt > 0 and self.rng.random() < max(b_amt, 0.5):
