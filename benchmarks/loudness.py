@@ -5,7 +5,8 @@ Usage::
     .venv/bin/python benchmarks/loudness.py [--minutes 60] [--runs 3]
 
 The first run writes a 48 kHz stereo FLAC (24-bit) of pink-ish noise plus tones of the
-given length to ``benchmarks/.cache/`` (gitignored; reused by later runs). Then each
+given length (~770 MB for 60 minutes) to ``$TMPDIR/susurrus-bench/``, outside the
+repository, and reuses it in later runs (``--cache-dir`` to put it elsewhere). Then each
 contender runs in its own subprocess, so that its wall time includes decoding and
 interpreter start-up, and its peak resident memory (``ru_maxrss`` from ``os.wait4``)
 is its own:
@@ -31,6 +32,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -131,7 +133,12 @@ def main(argv: list[str] | None = None) -> None:
         default=10.0,
         help="excerpt length for pyloudnorm (its time is scaled); 0 skips it",
     )
-    ap.add_argument("--cache-dir", type=Path, default=ROOT / "benchmarks" / ".cache")
+    ap.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "susurrus-bench",
+        help="where the test file is written once and reused (keep it out of git)",
+    )
     args = ap.parse_args(argv)
 
     path = args.cache_dir / f"pinkish_tones_{args.minutes:g}m_48k_stereo.flac"

@@ -174,6 +174,25 @@ def _blocks_from_hops(hop_energy: np.ndarray) -> np.ndarray:
     return (c[4:] - c[:-4]) / 4.0
 
 
+class _HopEnergies:
+    """Accumulates K-weighted mean-square energy per ``hop`` samples from a stream."""
+
+    def __init__(self, hop: int) -> None:
+        self.hop = hop
+        self._rest = np.zeros((2, 0))
+        self._acc: list[np.ndarray] = []
+
+    def add(self, k: np.ndarray) -> None:
+        k = np.concatenate([self._rest, k], axis=1)
+        n = k.shape[1] // self.hop * self.hop
+        if n:
+            self._acc.append(_hop_energy(k[:, :n], self.hop))
+        self._rest = k[:, n:]
+
+    def values(self) -> np.ndarray:
+        return np.concatenate(self._acc) if self._acc else np.zeros(0)
+
+
 def _hop_energy(kw: np.ndarray, hop: int) -> np.ndarray:
     n = kw.shape[1] // hop
     return (kw[:, : n * hop] ** 2).reshape(kw.shape[0], n, hop).mean(axis=2).sum(axis=0)
@@ -203,11 +222,11 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
     if n_w - n_a < 4 * hop:
         n_a = max(0, n_w - 4 * hop)
     layers = build_layers(scene)
-    mix = np.zeros((2, n_w - n_a))
+    mix = np.zeros((2, n_w - n_a), dtype=np.float32)
     hop_e: list[np.ndarray] = []
     for ls in layers:
         kw = KWeighting(sr, 2)
-        parts = []
+        acc = _HopEnergies(hop)
         pos = 0
         while pos < n_w:
             n = min(block_size, n_w - pos)
@@ -215,41 +234,56 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
             k = np.asarray(kw(y))
             lo = max(0, n_a - pos)
             if lo < n:
-                parts.append(k[:, lo:])
+                acc.add(k[:, lo:])
                 t = (pos + lo + np.arange(n - lo)) / sr
                 gain = ls.envelope(t) if ls.layer.activity.pattern != "continuous" else 1.0
                 mix[:, pos + lo - n_a : pos + n - n_a] += y[:, lo:] * gain
             pos += n
-        hop_e.append(_hop_energy(np.concatenate(parts, axis=1), hop))
+        hop_e.append(acc.values())
     # estimated hop energies over the whole steady part
     h0, h1 = int(a * 10), max(int(a * 10) + 4, int(b * 10))
-    t_hops = (np.arange(h0, h1)[:, None] + (np.arange(10)[None, :] + 0.5) / 10) / 10.0
     est = np.zeros(h1 - h0)
     for ls, e in zip(layers, hop_e, strict=True):
+        if not len(e):
+            continue
         env = ActivityEnvelope(ls.layer.activity, np.random.default_rng(ls.activity_seed))
-        env2 = (env(t_hops.ravel()) ** 2).reshape(t_hops.shape).mean(axis=1)
-        idx = np.arange(h1 - h0) % max(1, len(e))
-        est += e[idx] * env2 if len(e) else 0.0
+        for c0 in range(h0, h1, 36000):  # an hour of hops at a time: bounded memory
+            c1 = min(h1, c0 + 36000)
+            t = (np.arange(c0, c1)[:, None] + (np.arange(10)[None, :] + 0.5) / 10) / 10.0
+            env2 = (env(t.ravel()) ** 2).reshape(t.shape).mean(axis=1)
+            est[c0 - h0 : c1 - h0] += e[np.arange(c0 - h0, c1 - h0) % len(e)] * env2
     pre = gated_loudness(_blocks_from_hops(est))
     if not math.isfinite(pre) or not scene.master.normalize:
         return Calibration(0.0, pre, 0.0, (n_w - n_a) / sr)
     gain = scene.master.target_lufs - pre
     reduction = 0.0
     for _ in range(2):
-        chain = MasterChain(sr, 2, gain_db=gain + reduction,
-                            momentary_max_lufs=scene.master.momentary_max_lufs,
-                            true_peak_dbtp=scene.master.true_peak_dbtp)
-        out = np.concatenate([chain.push(mix), chain.flush()], axis=1)
-        k_in = np.asarray(KWeighting(sr, 2)(mix * db_to_amp(gain + reduction)))
-        k_out = np.asarray(KWeighting(sr, 2)(out))
-        l_in = gated_loudness(_blocks_from_hops(_hop_energy(k_in, hop)))
-        l_out = gated_loudness(_blocks_from_hops(_hop_energy(k_out, hop)))
+        l_in, l_out = _master_effect(scene, mix, gain + reduction, hop, block_size)
         if not (math.isfinite(l_in) and math.isfinite(l_out)):
             break
         reduction += l_in - l_out
         if abs(l_in - l_out) < 0.05:
             break
     return Calibration(gain + reduction, pre, reduction, (n_w - n_a) / sr)
+
+
+def _master_effect(scene: Scene, mix: np.ndarray, gain_db: float, hop: int,
+                   block_size: int) -> tuple[float, float]:
+    """Gated loudness of ``mix`` at ``gain_db`` before and after the master chain (streamed)."""
+    sr = scene.sr
+    chain = MasterChain(sr, 2, gain_db=gain_db, momentary_max_lufs=scene.master.momentary_max_lufs,
+                        true_peak_dbtp=scene.master.true_peak_dbtp)
+    kw_in, kw_out = KWeighting(sr, 2), KWeighting(sr, 2)
+    e_in, e_out = _HopEnergies(hop), _HopEnergies(hop)
+    g = db_to_amp(gain_db)
+    for pos in range(0, mix.shape[1], block_size):
+        block = np.asarray(mix[:, pos : pos + block_size], dtype=np.float64)
+        e_in.add(np.asarray(kw_in(block * g)))
+        e_out.add(np.asarray(kw_out(chain.push(block))))
+    e_out.add(np.asarray(kw_out(chain.flush())))
+    l_in = gated_loudness(_blocks_from_hops(e_in.values()))
+    l_out = gated_loudness(_blocks_from_hops(e_out.values()))
+    return l_in, l_out
 
 
 # -- streaming -----------------------------------------------------------------------

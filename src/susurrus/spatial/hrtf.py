@@ -31,6 +31,8 @@ from .sofa import HRIRSet, unit_vectors
 
 #: fractional-delay resolution of the interpolated onsets (steps per sample)
 DELAY_STEPS = 32
+#: directions processed at once while building the table (bounds its temporaries)
+_CHUNK = 64
 #: samples kept before each onset in the aligned filters
 PRE_ONSET = 4
 #: resolution of the triangle lookup grid (degrees)
@@ -262,9 +264,13 @@ def build_table(hrirs: HRIRSet, *, diffuse_field_eq: bool = True) -> HRTFTable:
 
     n_fft = next_pow2(4 * n)
     f = np.fft.rfftfreq(n_fft, 1.0 / sr)
-    spec = np.fft.rfft(ir, n_fft, axis=-1)
+    m = ir.shape[0]
+    eq_spec = np.ones(len(f), dtype=np.complex128)
     if diffuse_field_eq:
-        power = np.einsum("m,mb->b", interp.areas, 0.5 * (np.abs(spec) ** 2).sum(axis=1))
+        power = np.zeros(len(f))
+        for c0 in range(0, m, _CHUNK):
+            sc = np.fft.rfft(ir[c0 : c0 + _CHUNK], n_fft, axis=-1)
+            power += np.einsum("m,mb->b", interp.areas[c0 : c0 + _CHUNK], 0.5 * (np.abs(sc) ** 2).sum(axis=1))
         power = _third_octave_smooth(f, power)
         f_lo, f_hi = 150.0, min(16000.0, 0.45 * hrirs.file_sr, 0.45 * sr)
         i_lo, i_hi = np.searchsorted(f, [f_lo, f_hi])
@@ -273,24 +279,30 @@ def build_table(hrirs: HRIRSet, *, diffuse_field_eq: bool = True) -> HRTFTable:
         eq = 1.0 / np.sqrt(np.maximum(power, 1e-20))
         med = float(np.median(eq[i_lo:i_hi]))
         eq = np.clip(eq, med * 10 ** (-20 / 20), med * 10 ** (20 / 20))
-        spec = spec * _minimum_phase(eq, n_fft)[None, None, :]
+        eq_spec = _minimum_phase(eq, n_fft)
+
+    def spec_of(c0: int) -> np.ndarray:
+        return np.fft.rfft(ir[c0 : c0 + _CHUNK], n_fft, axis=-1) * eq_spec[None, None, :]
 
     # onsets: first sample within 20 dB of the peak, found on an 8x upsampled copy
+    # (in chunks of directions, so the temporaries stay small)
     up = 8
-    head = np.fft.irfft(spec, n_fft, axis=-1)[..., : n + 16]
-    fine = sps.resample_poly(head, up, 1, axis=-1)
-    mag = np.abs(fine)
-    thr = 0.1 * mag.max(axis=-1, keepdims=True)
-    onset = np.argmax(mag >= thr, axis=-1) / up  # (M, 2) samples
+    onset = np.empty(ir.shape[:2])
+    for c0 in range(0, m, _CHUNK):
+        head = np.fft.irfft(spec_of(c0), n_fft, axis=-1)[..., : n + 16]
+        mag = np.abs(sps.resample_poly(head, up, 1, axis=-1))
+        thr = 0.1 * mag.max(axis=-1, keepdims=True)
+        onset[c0 : c0 + _CHUNK] = np.argmax(mag >= thr, axis=-1) / up  # (chunk, 2) samples
     shift = onset - PRE_ONSET
     delays = shift - shift.min()
     max_d = float(delays.max())
     n_keep = min(n_fft, hop + 1 - int(np.ceil(max_d)) - 2)
     if n_keep < 16:
         raise ValueError(f"hop {hop} too short for the set's onset spread ({max_d:.1f} samples)")
-    aligned = np.fft.irfft(
-        spec * np.exp(2j * np.pi * f[None, None, :] * shift[..., None] / sr), n_fft, axis=-1
-    )[..., :n_keep]
+    aligned = np.empty(ir.shape[:2] + (n_keep,))
+    for c0 in range(0, m, _CHUNK):
+        rot = np.exp(2j * np.pi * f[None, None, :] * shift[c0 : c0 + _CHUNK, :, None] / sr)
+        aligned[c0 : c0 + _CHUNK] = np.fft.irfft(spec_of(c0) * rot, n_fft, axis=-1)[..., :n_keep]
     fade = min(32, n_keep // 4)
     aligned[..., n_keep - fade :] *= np.hanning(2 * fade)[fade:]
 

@@ -19,6 +19,7 @@ losses) and a rising pitch ``f(t) = f₀ (1 + ξ d t)`` as the bubble nears the 
 from __future__ import annotations
 
 import numpy as np
+import scipy.signal as sps
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -288,3 +289,95 @@ class LowRateOverlapAdd:
         self._last = float(lo[-1])
         a, b = lo[:-1, None], lo[1:, None]
         return np.asarray((a + (b - a) * self._frac[None, :]).reshape(-1), dtype=np.float64)
+
+
+class BubbleBank:
+    """A bank of distinct Minnaert bubbles, synthesised once, for dense populations.
+
+    A brook or a pour has hundreds of bubbles a second; synthesising each one afresh
+    would cost more than real time allows. The bank holds ``n`` different bubbles
+    (random radius → f₀ log-uniform in ``f_lo_hz … f_hi_hz``, random chirp ``rise``
+    and phase), sorted by f₀. Every use is varied further — random gain, polarity
+    and a random start offset of 0–7 samples into the attack — so no two events in
+    the output are sample-identical, and their random superposition never repeats.
+    """
+
+    def __init__(
+        self,
+        sr: float,
+        rng: np.random.Generator,
+        *,
+        n: int = 384,
+        f_lo_hz: float = 300.0,
+        f_hi_hz: float = 4000.0,
+        rise: tuple[float, float] = (0.1, 0.6),
+        damping_scale: tuple[float, float] = (1.0, 1.6),
+        max_duration_s: float = 0.06,
+    ) -> None:
+        self.f0 = np.sort(np.exp(rng.uniform(np.log(f_lo_hz), np.log(f_hi_hz), n)))
+        xi = rng.uniform(*rise, n)
+        ds = rng.uniform(*damping_scale, n)
+        self.grains: list[NDArray[np.float32]] = []
+        for lo in range(0, n, 32):
+            sl = slice(lo, lo + 32)
+            block = bubbles(sr, self.f0[sl], np.ones(len(self.f0[sl])), rise=xi[sl],
+                            damping_scale=ds[sl], rng=rng, max_duration_s=max_duration_s)
+            d = minnaert_damping(self.f0[sl]) * ds[sl]
+            for row, dk in zip(block, d):
+                keep = min(len(row), max(16, int(35.0 / 8.686 / dk * sr)))
+                g = row[:keep].copy()
+                fade = min(64, keep // 4)
+                g[keep - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+                self.grains.append(g)
+        self._log_f0 = np.log(self.f0)
+
+    def pick(self, rng: np.random.Generator, k: int, centre_hz: float,
+             spread_oct: float) -> NDArray[np.int64]:
+        """Indices of ``k`` bubbles with f₀ log-normally spread around ``centre_hz``."""
+        target = rng.normal(np.log(centre_hz), spread_oct * np.log(2.0), k)
+        idx = np.searchsorted(self._log_f0, target)
+        return np.clip(idx, 0, len(self.f0) - 1)
+
+    def add(self, ola: OverlapAdd, rng: np.random.Generator, onsets: NDArray[np.integer],
+            idx: NDArray[np.integer], amps: FloatArray) -> None:
+        """Overlap-add bubbles ``idx`` at ``onsets`` with gains ``amps`` (varied per use)."""
+        k = len(onsets)
+        if k == 0:
+            return
+        gains = np.asarray(amps, dtype=np.float64) * np.where(rng.random(k) < 0.5, -1.0, 1.0)
+        skips = rng.integers(0, 8, k)
+        grains = self.grains
+        need = int(np.max(onsets)) + max(len(grains[i]) for i in idx)
+        if need > len(ola._acc):
+            ola._acc = np.concatenate([ola._acc, np.zeros(need - len(ola._acc))])
+        acc = ola._acc
+        for o, i, g, s in zip(np.asarray(onsets).tolist(), np.asarray(idx).tolist(),
+                              gains.tolist(), skips.tolist()):
+            w = grains[i][s:]
+            acc[o:o + len(w)] += g * w
+
+
+class TimeVaryingResonator:
+    """A two-pole resonator whose centre frequency may change every ``hop`` samples.
+
+    ``y[n] = b0 x[n] − a1 y[n−1] − a2 y[n−2]`` with pole radius ``R = e^{−π B / sr}``
+    (bandwidth ``B = f / Q``) and ``a1 = −2R cos(2π f / sr)``, ``a2 = R²``; gain
+    normalised to about 1 at resonance. State: the two output memories.
+    """
+
+    def __init__(self, sr: float, q: float, hop: int = 1024) -> None:
+        self.sr = float(sr)
+        self.q = float(q)
+        self.hop = int(hop)
+        self._zi = np.zeros(2)
+
+    def __call__(self, x: FloatArray, f_hz: FloatArray) -> FloatArray:
+        """Filter ``x``; ``f_hz`` holds one centre frequency per hop (len(x)/hop values)."""
+        out = np.empty(len(x))
+        for j, f in enumerate(np.asarray(f_hz, dtype=np.float64)):
+            sl = slice(j * self.hop, (j + 1) * self.hop)
+            r = np.exp(-np.pi * (f / self.q) / self.sr)
+            a = [1.0, -2.0 * r * np.cos(2 * np.pi * f / self.sr), r * r]
+            b = [2.0 * (1.0 - r) * np.sin(2 * np.pi * f / self.sr)]
+            out[sl], self._zi = sps.lfilter(b, a, x[sl], zi=self._zi)
+        return out

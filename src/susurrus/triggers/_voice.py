@@ -551,15 +551,28 @@ def breath_sound(
     return w / (np.max(np.abs(w)) + 1e-12)
 
 
+@lru_cache(maxsize=32)
+def _resample_filter(up: int, down: int) -> np.ndarray:
+    """The anti-aliasing FIR ``resample_poly`` would design (Kaiser β = 5), cached."""
+    max_rate = max(up, down)
+    h = sps.firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
+    return np.asarray(h * up)
+
+
 def _resample(x: np.ndarray, sr_in: int, sr_out: int, factor: float = 1.0) -> np.ndarray:
-    """Polyphase resampling by ``sr_out/sr_in × factor`` (factor ≈ 1 varies pitch and tempo)."""
+    """Polyphase resampling by ``sr_out/sr_in × factor`` (factor ≈ 1 varies pitch and tempo).
+
+    ``factor`` is quantised to steps of about 0.5 % so the filter designs can be cached.
+    """
     g = gcd(sr_out, sr_in)
     up0, down0 = sr_out // g, sr_in // g
     m = max(1, int(np.ceil(200 / up0)))
-    up = max(1, int(round(up0 * m * factor)))
+    step = max(1, int(round(up0 * m * 0.005)))
+    up = max(1, int(round(up0 * m * factor / step)) * step)
     down = down0 * m
     g2 = gcd(up, down)
-    return np.asarray(sps.resample_poly(x, up // g2, down // g2))
+    up, down = up // g2, down // g2
+    return np.asarray(sps.resample_poly(x, up, down, window=_resample_filter(up, down)))
 
 
 # ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Clock: the tick-tock of a mechanical clock's escapement in its case."""
+"""Clock: the tick-tock of a mechanical clock's escapement."""
 
 from __future__ import annotations
 
@@ -18,18 +18,22 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
 
 @register
 class Clock(EventTrigger):
-    """A mechanical clock ticking: escapement impacts exciting a small case.
+    """A small mechanical clock ticking, heard close: escapement impacts in the movement.
 
-    Physics: in an anchor (recoil) escapement the pendulum lets the escape wheel
-    turn by half a tooth per swing; each release ends in the wheel tooth striking the
-    pallet — a sub-millisecond metal-on-metal impact, followed within a few ms by a
-    smaller "drop"/rebound impact. The impacts excite (1) the small steel parts of
-    the movement — stiff, high, quickly damped modes (≈ 2–7 kHz, τ ≈ 2–6 ms) — and
-    (2) the case, a wooden or sheet-metal box resonator whose plate modes
-    (≈ 0.4–2 kHz, τ ≈ 10–40 ms) carry most of the sound (modal synthesis,
-    van den Doel et al. 2001). The entry and exit pallets sit at different points of
-    the movement, so successive beats alternate in timbre — *tick* and *tock* (the
-    tock a little lower and duller, ``tock_contrast``).
+    Physics: in an anchor (recoil) escapement the pendulum or balance lets the escape
+    wheel turn by half a tooth per swing; each release ends in the wheel tooth
+    striking the pallet — a sub-millisecond metal-on-metal impact (a Hertzian contact
+    of ≈ 0.1 ms, :func:`~._impacts.contact_gain`), followed within 3–8 ms by a smaller
+    "drop"/rebound impact. The impact radiates (1) a click of contact noise and (2) the
+    ring of the movement — brass plates, wheels and the steel pallet, small and stiff:
+    inharmonic modes from ≈ 1 kHz up (ratios of a small plate, 1 : 1.47 : 2.09 …),
+    damped within a few ms (τ ≈ 5 ms) by the pivots and riveted joints (modal
+    synthesis, van den Doel et al. 2001). A clock heard close is this short, dry
+    *tick* — a light case adds little (a resonant case modelled with slowly decaying
+    plate modes would ring tonally, like a horn, which real ticks do not). The entry
+    and exit pallets sit at different points of the movement, so successive beats
+    alternate in timbre — *tick* and *tock* (the tock a little lower and longer,
+    ``tock_contrast``).
 
     The period is fixed by the pendulum: ticks fall on an exact grid at
     ``tick_rate_hz`` (onsets scheduled to the sample with no drift). Every impact is
@@ -44,28 +48,30 @@ class Clock(EventTrigger):
         Param("tick_rate_hz", 2.0, 0.5, 6.0, "Hz", "beats per second (2: a 0.5 s tick-tock)"),
         Param("tock_contrast", 0.5, 0.0, 1.0, "", "how different the tock sounds from the tick"),
         Param(
-            "brightness", 0.5, 0.0, 1.0, "", "small metal case (bright) … large wooden case (dark)"
+            "brightness", 0.5, 0.0, 1.0, "", "small, stiff movement (bright) … larger movement (dark)"
         ),
         Param("loudness", 0.5, 0.0, 1.0, "", "impact force (level and a little brightness)"),
     )
     variant_defaults: ClassVar[dict[str, dict[str, float]]] = {"ticking": {}}
 
+    #: decay time of the lowest movement mode (s)
+    _TAU_MOV: ClassVar[float] = 0.005
+    #: level of the pallet's contact noise relative to the ringing movement
+    _NOISE_LEVEL: ClassVar[float] = 0.5
+
     def _setup(self) -> None:
         rng = self.rng
         b = self.values["brightness"]
         scale = 0.75 + 0.6 * b
-        # case plate modes (Hz), irregular ratios of a thin rectangular box
-        self._case_f = scale * 520.0 * np.array([1.0, 1.37, 1.93, 2.41, 2.96, 3.62])
-        self._case_f *= 1.0 + 0.05 * rng.standard_normal(len(self._case_f))
-        self._case_tau = 0.03 * (self._case_f[0] / self._case_f) ** 0.6
-        # movement (steel wheel and pallet) modes
-        self._steel_f = (1.0 + 0.3 * b) * np.array([2300.0, 3100.0, 4400.0, 6200.0])
-        self._steel_f *= 1.0 + 0.04 * rng.standard_normal(len(self._steel_f))
-        self._steel_tau = np.array([0.006, 0.004, 0.003, 0.002])
-        # pallet positions: the tick and the tock excite the case at different points
+        # the movement: brass plates, wheels and the steel pallet, small and stiff —
+        # inharmonic modes around 1–3 kHz, damped within a few ms by the riveted joints
+        self._mov_f = scale * 1000.0 * np.array([1.0, 1.47, 2.09, 2.83, 3.6])
+        self._mov_f *= 1.0 + 0.05 * rng.standard_normal(len(self._mov_f))
+        self._mov_tau = self._TAU_MOV * (self._mov_f[0] / self._mov_f) ** 0.5
+        # pallet positions: the tick and the tock excite the movement at different points
         self._pos = [
-            rng.uniform(0.6, 1.4, len(self._case_f)),
-            rng.uniform(0.6, 1.4, len(self._case_f)),
+            rng.uniform(0.5, 1.0, len(self._mov_f)),
+            rng.uniform(0.5, 1.0, len(self._mov_f)),
         ]
         self._grid = OnsetGrid(self.sr)
         self._beat = 0
@@ -75,34 +81,24 @@ class Clock(EventTrigger):
         rng = self.rng
         sr = self.sr
         c = v["tock_contrast"] if tock else 0.0
-        shift = 1.0 - 0.12 * c
-        case_f = self._case_f * shift * (1.0 + 0.003 * rng.standard_normal(len(self._case_f)))
-        steel_f = (
-            self._steel_f
-            * (1.0 - 0.08 * c)
-            * (1.0 + 0.003 * rng.standard_normal(len(self._steel_f)))
+        mov_f = (
+            self._mov_f
+            * (1.0 - 0.12 * c)
+            * (1.0 + 0.003 * rng.standard_normal(len(self._mov_f)))
         )
         contact = 0.12e-3 * (1.3 - 0.5 * v["loudness"]) * force**-0.2 * (1.0 + 0.6 * c)
-        pos = self._pos[1 if tock else 0] * rng.uniform(0.9, 1.1, len(case_f))
-        case = damped_modes(
+        pos = self._pos[1 if tock else 0] * rng.uniform(0.9, 1.1, len(mov_f))
+        mov = damped_modes(
             sr,
             n,
-            case_f,
-            self._case_tau * rng.uniform(0.9, 1.1),
-            pos * contact_gain(case_f, contact),
+            mov_f,
+            self._mov_tau * rng.uniform(0.9, 1.1) * (1.0 + 0.3 * c),
+            pos * contact_gain(mov_f, contact) * (self._mov_f[0] / mov_f),
         )
-        steel = damped_modes(
-            sr,
-            min(n, int(0.03 * sr)),
-            steel_f,
-            self._steel_tau,
-            contact_gain(steel_f, contact) * rng.uniform(0.7, 1.3, len(steel_f)),
-        )
-        y = case / max(float(np.max(np.abs(case))), 1e-9)
-        y[: len(steel)] += (0.45 - 0.2 * c) * steel / max(float(np.max(np.abs(steel))), 1e-9)
-        k = int(0.002 * sr)
-        y[:k] += 0.35 * noise_burst(
-            rng, sr, k, lo_hz=1500.0, hi_hz=9000.0, attack_s=5e-5, decay_s=2.5e-4
+        y = mov / max(float(np.max(np.abs(mov))), 1e-9)
+        k = min(n, int(0.003 * sr))
+        y[:k] += self._NOISE_LEVEL * noise_burst(
+            rng, sr, k, lo_hz=1500.0, hi_hz=min(10000.0, 0.45 * sr), attack_s=5e-5, decay_s=3e-4
         )
         return y
 
@@ -113,7 +109,7 @@ class Clock(EventTrigger):
         tock = self._beat % 2 == 1
         self._beat += 1
         force = float(np.clip(rng.lognormal(0.0, 0.08), 0.7, 1.3))
-        n = int(0.16 * sr)
+        n = int(0.06 * sr)
         y = self._impact(force, tock, n)
         # the drop: a second, smaller impact 3–8 ms after the first
         d = int(rng.uniform(0.003, 0.008) * sr)

@@ -14,49 +14,66 @@ from ._friction import (
     decaying_bursts,
     fade,
     highpass_gain,
-    impulse_train,
     lowpass_gain,
+    pareto_amplitudes,
+    poisson_times,
     shape,
     smooth_random,
-    soft_limit,
 )
 from .base import EventTrigger, Param
 
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
-    "paper": {"crackle_rate_per_s": 600.0, "gesture_s": 0.8},
-    "plastic": {"crackle_rate_per_s": 300.0, "brightness": 0.75},
-    "foil": {"crackle_rate_per_s": 900.0, "gesture_s": 1.6},
+    "paper": {"crackle_rate_per_s": 550.0, "gesture_s": 1.2},
+    "plastic": {"crackle_rate_per_s": 300.0, "brightness": 0.8},
+    "foil": {"crackle_rate_per_s": 700.0, "gesture_s": 2.2},
 }
 
 #: calibrated: about −20 dBFS RMS at the defaults
-_LEVEL = {"paper": 0.12, "plastic": 0.16, "foil": 0.07}
+_PEAK = 0.6  # −4.4 dBFS
+_LEVEL = {"paper": 0.07, "plastic": 0.16, "foil": 0.15}
 
-#: per material: click decay (ms), crack-energy exponent α, resonant "pop" share,
-#: number of ringing modes, their decay (ms), handling-rustle share
+#: per material: click decay (ms), crack-energy exponent α, mean clicks per crease
+#: avalanche beyond the first, avalanche spread (ms), band-pass Q, high-pass (Hz),
+#: handling-rustle share, number of ringing modes, their decay (ms), mode share
 _MATERIAL = {
     "paper": {
-        "decay_ms": 1.2,
-        "alpha": 1.5,
-        "pop": 0.0,
+        "decay_ms": 2.2,
+        "alpha": 1.55,
+        "cap": 10.0,
+        "cluster": 5.0,
+        "spread_ms": 15.0,
+        "q": 0.8,
+        "hp_hz": 700.0,
+        "rustle": 0.45,
         "modes": 0,
         "ring_ms": 0.0,
-        "rustle": 0.35,
+        "pop": 0.0,
     },
     "plastic": {
-        "decay_ms": 0.6,
-        "alpha": 1.35,
-        "pop": 0.8,
+        "decay_ms": 0.9,
+        "alpha": 1.5,
+        "cap": 10.0,
+        "cluster": 4.0,
+        "spread_ms": 10.0,
+        "q": 0.8,
+        "hp_hz": 1000.0,
+        "rustle": 0.3,
         "modes": 2,
         "ring_ms": 3.0,
-        "rustle": 0.2,
+        "pop": 0.5,
     },
     "foil": {
-        "decay_ms": 0.35,
-        "alpha": 1.45,
-        "pop": 0.9,
+        "decay_ms": 1.8,
+        "alpha": 1.9,
+        "cap": 6.0,
+        "cluster": 5.0,
+        "spread_ms": 18.0,
+        "q": 1.0,
+        "hp_hz": 750.0,
+        "rustle": 0.14,
         "modes": 4,
-        "ring_ms": 12.0,
-        "rustle": 0.15,
+        "ring_ms": 6.0,
+        "pop": 0.35,
     },
 }
 
@@ -68,15 +85,20 @@ class Crinkling(EventTrigger):
     Physics
     -------
     A crumpled sheet stores elastic energy in ridges and vertices; as the hands
-    squeeze, creases snap through one by one, each releasing a click. The click
-    energies follow a power law ``P(E) ∝ E^−α`` with α ≈ 1.3–1.6 (Kramer & Lobkovsky
-    1996, PRE 53, 1465; Houle & Sethna 1996): a few loud cracks among many faint
-    ticks. The snap rate follows the hand's squeeze — a smooth swell over a gesture
-    of 0.5–2 s — and the hands' friction on the sheet adds a soft rustle.
-    The material sets the click: paper is darker and denser (soft, 1 ms bursts);
-    plastic film is brighter, with snappier pops that ring briefly in a thin-shell
-    mode; foil is metallic — fine, very short clicks plus high, lightly damped modes
-    (3–12 kHz) that give it its tinny shimmer. ``brightness`` moves the band.
+    squeeze, creases snap through, each releasing a click. The click energies follow
+    a power law ``P(E) ∝ E^−α`` with α ≈ 1.3–1.6 (Kramer & Lobkovsky 1996, PRE 53,
+    1465; Houle & Sethna 1996). Snaps are not independent: one buckling ridge loads
+    its neighbours, so they come in *avalanches* — a crease event is a burst of a few
+    (``cluster``) clicks spread over 5–30 ms (Houle & Sethna's crackling-noise
+    picture). The rate of crease events follows the hand's squeeze — a swell over a
+    gesture of 0.5–3 s with random sub-squeezes — and so does the click level
+    (a harder squeeze snaps stiffer creases). Between the snaps, the hands' friction
+    on the sheet adds a soft broadband rustle. Each click is a sub-millisecond
+    release of a thin plate: a short noise burst whose spectrum rises to a broad
+    peak of a few kHz (``brightness``) — thin sheets radiate little below ~1 kHz.
+    The material sets the click: paper is softer (≈ 1.6 ms bursts, more rustle);
+    plastic film snappier (≈ 0.9 ms) with a brief thin-shell ring; foil the finest
+    and shortest, plus high, lightly damped modes (3–12 kHz) for its tinny shimmer.
     """
 
     family = "crinkling"
@@ -84,52 +106,63 @@ class Crinkling(EventTrigger):
     params = (
         Param(
             "crackle_rate_per_s",
-            350.0,
+            400.0,
             20.0,
             3000.0,
             "1/s",
-            "mean crease snaps per second during a gesture",
+            "mean crease clicks per second during a gesture",
         ),
-        Param("gesture_s", 1.1, 0.3, 3.0, "s", "mean length of one squeeze gesture"),
-        Param("brightness", 0.45, 0.0, 1.0, "", "spectral band of the clicks"),
+        Param("gesture_s", 1.7, 0.3, 3.0, "s", "mean length of one squeeze gesture"),
+        Param("brightness", 0.6, 0.0, 1.0, "", "spectral band of the clicks (1.5 … 9 kHz)"),
     )
     variant_defaults: ClassVar[Mapping[str, Mapping[str, float]]] = {
-        "paper": {"crackle_rate_per_s": 350.0, "brightness": 0.4},
-        "plastic": {"crackle_rate_per_s": 180.0, "brightness": 0.6},
-        "foil": {"crackle_rate_per_s": 500.0, "brightness": 0.75},
+        "paper": {"crackle_rate_per_s": 400.0, "brightness": 0.73},
+        "plastic": {"crackle_rate_per_s": 400.0, "brightness": 0.7},
+        "foil": {"crackle_rate_per_s": 450.0, "brightness": 0.8},
     }
     chunk_size = 4096
 
     def _setup(self) -> None:
         self._mat = _MATERIAL[self.variant]
-        self._centre_hz = 700.0 * 2.0 ** (3.8 * self.values["brightness"])  # 0.7 … 9.8 kHz
+        self._centre_hz = 1500.0 * 2.0 ** (2.6 * self.values["brightness"])  # 1.5 … 9.1 kHz
 
     def _event(self) -> tuple[np.ndarray, float]:
         rng, sr, mat = self.rng, self.sr, self._mat
         dur = self.values["gesture_s"] * rng.uniform(0.6, 1.4)
         n = int(dur * sr)
-        # the squeeze: a swell with random sub-squeezes; mean over the gesture ≈ 1
+        # the squeeze: a swell with random sub-squeezes; mean over the gesture = 1
         tau = np.linspace(0.0, 1.0, n)
-        swell = np.sin(np.pi * tau) ** 0.7
-        sub = np.exp(0.6 * smooth_random(n, rng, int(rng.integers(4, 9))))
-        squeeze = swell * sub
+        squeeze = np.sin(np.pi * tau) ** 0.7 * np.exp(
+            0.6 * smooth_random(n, rng, int(rng.integers(4, 9)))
+        )
         squeeze /= max(float(squeeze.mean()), 1e-9)
-        rate = self.values["crackle_rate_per_s"] * squeeze
-        imp = impulse_train(rng, rate, sr, alpha=mat["alpha"], cap=40.0)
+        # crease avalanches: Poisson events, each 1 + Poisson(cluster) clicks
+        cluster = mat["cluster"]
+        events = poisson_times(
+            rng, self.values["crackle_rate_per_s"] / (1.0 + cluster) * squeeze, sr
+        )
+        k = 1 + rng.poisson(cluster, len(events))
+        lag = rng.exponential(mat["spread_ms"] * 1e-3 * sr, int(k.sum()))
+        idx = np.minimum(np.repeat(events, k) + lag.astype(int), n - 1)
+        amp = pareto_amplitudes(rng, len(idx), alpha=mat["alpha"], cap=mat["cap"])
+        amp *= squeeze[idx] ** 1.1
+        imp = np.zeros(n)
+        np.add.at(imp, idx, amp)
         clicks = decaying_bursts(rng, imp, sr, mat["decay_ms"] * rng.uniform(0.8, 1.25))
-        centre = self._centre_hz * rng.uniform(0.85, 1.18)
-        n_rustle = rng.standard_normal(n) * squeeze * mat["rustle"] * 0.5
+        centre = min(self._centre_hz * rng.uniform(0.85, 1.18), 0.4 * sr)
+        q, hp = mat["q"], mat["hp_hz"]
 
         def gain(f: np.ndarray) -> np.ndarray:
-            return bandpass_gain(f, centre, 0.6) * highpass_gain(f, 250.0, 2)
+            return bandpass_gain(f, centre, q) * highpass_gain(f, hp, 2)
 
         def rustle_gain(f: np.ndarray) -> np.ndarray:
-            return lowpass_gain(f, 0.6 * centre, 1) * highpass_gain(f, 200.0, 2)
+            return lowpass_gain(f, 1.1 * centre, 1) * highpass_gain(f, 300.0, 2)
 
-        y = shape(clicks, sr, gain) + shape(n_rustle, sr, rustle_gain)
+        rustle = rng.standard_normal(n) * squeeze * mat["rustle"]
+        y = shape(clicks, sr, gain) + shape(rustle, sr, rustle_gain)
         if mat["modes"]:
             # louder snaps ring in thin-shell / sheet modes (fresh frequencies each gesture)
-            big = np.where(np.abs(imp) > 1.6, imp, 0.0)
+            big = np.where(imp > 1.6, imp, 0.0)
             lo, hi = (1500.0, 5000.0) if self.variant == "plastic" else (3000.0, 12000.0)
             ring = np.zeros(n)
             for _ in range(int(mat["modes"])):
@@ -138,11 +171,18 @@ class Crinkling(EventTrigger):
                 w = 2 * np.pi * f0 / sr
                 ring += np.asarray(
                     sps.lfilter(
-                        [np.sin(w)], [1.0, -2 * r * np.cos(w), r * r], big * rng.uniform(0.3, 1.0)
+                        [np.sin(w)],
+                        [1.0, -2 * r * np.cos(w), r * r],
+                        big * rng.choice((-1.0, 1.0), n) * rng.uniform(0.3, 1.0),
                     )
                 )
             y[:n] += mat["pop"] * 0.25 * ring
         fade(y, sr, 5.0)
         y *= _LEVEL[self.variant] * rng.uniform(0.7, 1.2)
+        # a gesture whose loudest snap would clip is played a little softer (a linear
+        # gain: a limiter's distortion would turn the crackle into fire)
+        peak = float(np.max(np.abs(y)))
+        if peak > _PEAK:
+            y *= _PEAK / peak
         gap = dur * rng.uniform(0.85, 1.0) + rng.uniform(0.05, 0.6)
-        return soft_limit(y), gap
+        return y, gap

@@ -126,8 +126,8 @@ class _RainSynth:
 
     def _light(self, onsets: np.ndarray) -> None:
         rng, k = self.rng, len(onsets)
-        r = self._distances(k, R_MIN, 15.0)
-        amp = (R_MIN / r) * rng.lognormal(0.0, SIG, k)
+        r = self._distances(k, 1.5, 15.0)
+        amp = (1.5 / r) * rng.lognormal(0.0, 0.35, k)
         tau = 0.35e-3 * (1.0 + r / 8.0) * rng.uniform(0.6, 1.6, k)
         near = r < 3.0
         self._near.add(onsets[near], decays(self.sr, tau[near], amp[near]))
@@ -148,7 +148,7 @@ class _RainSynth:
         g = onsets[on_glass]
         kg = len(g)
         if kg:
-            amp = rng.lognormal(0.0, 0.4, kg) * 0.3
+            amp = rng.lognormal(0.0, 0.35, kg)
             tau = 0.2e-3 * rng.uniform(0.6, 1.6, kg)
             self._near.add(g, decays(self.sr, tau, amp))
             # the pane's bending modes ring weakly and briefly (spread 1–7 kHz)
@@ -162,12 +162,12 @@ class _RainSynth:
                 f0 = np.exp(rng.uniform(np.log(1500.0), np.log(4500.0), int(bub.sum())))
                 add_bubbles(self._direct, self.sr, g[bub], f0, amp[bub] * 0.02, rise=0.3,
                             rng=rng)
-        # the rest fall outside, heard through the glass (the far band-pass)
+        # the rest fall outside, 3–20 m away, heard through the glass (the far band-pass)
         o = onsets[~on_glass]
         ko = len(o)
         if ko:
             r = self._distances(ko, 3.0, 20.0)
-            amp = (3.0 / r) * rng.lognormal(0.0, 0.4, ko) * OUT
+            amp = (3.0 / r) * rng.lognormal(0.0, 0.4, ko) * 0.6
             tau = 0.4e-3 * (1.0 + r / 6.0) * rng.uniform(0.6, 1.5, ko)
             self._far.add(o, decays(self.sr / 4, tau, amp))
         self._rivulet(n)
@@ -233,7 +233,7 @@ class Rain(Trigger):
     Variants.
 
     ``light``
-        Drops on ground, leaves and puddles 0.7–15 m away; 10 % ring a bubble.
+        Drops on ground, leaves and puddles 1.5–15 m away; 10 % ring a bubble.
     ``window``
         Indoors, behind a pane: 35 % of the drops tick on the glass right in front
         of the listener (brighter, shorter clicks, with the pane's bending modes
@@ -250,7 +250,7 @@ class Rain(Trigger):
     Levels: the drop layer and the wash are calibrated (the drop layer by a short
     render with a fixed private seed) so the sum sits at −20 dBFS RMS with the wash
     carrying the fraction ``wash`` of the power — unless that would put the loudest
-    drops (the 99.99th percentile) above −8 dBFS, in which case the drops sit lower;
+    drops (the 99.99th percentile) past the limiter's knee, in which case the drops sit lower;
     a memoryless soft limiter keeps the rare very near drop below about −3 dBFS.
 
     Parameters
@@ -273,7 +273,7 @@ class Rain(Trigger):
     )
     variant_defaults: ClassVar[Mapping[str, Mapping[str, float]]] = {
         "light": {"density_per_s": 400.0, "brightness": 0.5, "wash": 0.3},
-        "window": {"density_per_s": 200.0, "brightness": 0.6, "wash": 0.35},
+        "window": {"density_per_s": 200.0, "brightness": 0.6, "wash": 0.5},
         "tent": {"density_per_s": 250.0, "brightness": 0.5, "wash": 0.25},
     }
 
@@ -292,7 +292,7 @@ class Rain(Trigger):
         # … unless the loudest drops (99.99th percentile) would then pass the
         # limiter's knee: sparse, spiky rain sits quieter rather than distorted
         peak = float(np.quantile(np.abs(y), 0.9999)) or 1.0
-        self._gain = min(g_rms, PK / peak)
+        self._gain = min(g_rms, 0.75 / peak)
 
     @property
     def drops_emitted(self) -> int:
@@ -302,23 +302,3 @@ class Rain(Trigger):
     def _generate(self) -> np.ndarray:
         y = self._gain * self._synth.chunk(_CHUNK)
         return soft_limit(y, knee=0.5, ceiling=0.7)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-R_MIN = 1.5
-SIG = 0.35
-PK = 0.9
-
-OUT = 2.0

@@ -15,7 +15,7 @@ from .base import EventTrigger, Param
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
     "wood": {"tempo_bpm": 150.0, "hardness": 0.8},
     "glass": {"tempo_bpm": 200.0, "brightness": 0.7},
-    "plastic": {"tempo_bpm": 300.0, "burstiness": 0.6},
+    "plastic": {"tempo_bpm": 200.0, "hardness": 0.6},
     "fingernails": {"tempo_bpm": 200.0, "hardness": 0.8},
 }
 
@@ -62,28 +62,28 @@ _MATERIALS: dict[
         0.6,
     ),
     "plastic": (
-        (430.0, 650.0),
+        (720.0, 1080.0),
         (1.0, 1.87, 2.69, 3.93, 5.02, 6.3),
-        0.022,
-        0.8,
-        1.5e-3,
-        (400.0, 4000.0),
+        0.0045,
+        0.45,
+        0.26e-3,
+        (1250.0, 12000.0),
         0.4,
-        1.5e-3,
-        200.0,
-        0.5,
+        1.8e-3,
+        230.0,
+        0.9,
     ),
     "fingernails": (
-        (650.0, 1050.0),
+        (260.0, 390.0),
         (1.0, 1.71, 2.64, 3.58, 4.83, 6.1),
-        0.014,
-        0.7,
-        0.12e-3,
-        (2000.0, 14000.0),
-        1.1,
+        0.006,
+        0.85,
+        0.13e-3,
+        (1250.0, 11000.0),
+        0.36,
         0.35e-3,
-        300.0,
-        0.2,
+        160.0,
+        1.3,
     ),
 }
 
@@ -140,8 +140,8 @@ class Tapping(EventTrigger):
     variant_defaults: ClassVar[dict[str, dict[str, float]]] = {
         "wood": {"tempo_bpm": 240.0},
         "glass": {"tempo_bpm": 180.0, "burstiness": 0.2},
-        "plastic": {"tempo_bpm": 260.0},
-        "fingernails": {"tempo_bpm": 300.0, "hardness": 0.7},
+        "plastic": {"tempo_bpm": 300.0, "burstiness": 0.7, "hardness": 0.3},
+        "fingernails": {"tempo_bpm": 300.0, "burstiness": 0.15, "hardness": 0.45},
     }
 
     def _setup(self) -> None:

@@ -64,6 +64,30 @@ class Typing(EventTrigger):
     }
     chunk_size: ClassVar[int] = 8192
 
+    #: per-variant constants of the mechanism (levels relative to the bottoming-out)
+    _KNOBS: ClassVar[dict[str, dict[str, float]]] = {
+        "keyboard": {
+            "case_lo_hz": 500.0,
+            "case_hi_hz": 5000.0,
+            "case_tau_s": 0.006,
+            "touch_level": 0.35,
+            "bottom_noise": 0.5,
+            "release_level": 0.28,
+            "release_noise": 0.6,
+            "release_tau": 0.6,
+        },
+        "typewriter": {
+            "case_lo_hz": 700.0,
+            "case_hi_hz": 6000.0,
+            "case_tau_s": 0.012,
+            "touch_level": 0.3,
+            "bottom_noise": 0.8,
+            "release_level": 0.25,
+            "release_noise": 0.6,
+            "release_tau": 0.5,
+        },
+    }
+
     def _setup(self) -> None:
         rng = self.rng
         b = self.values["brightness"]
@@ -71,8 +95,10 @@ class Typing(EventTrigger):
         scale = 0.8 + 0.4 * b
         # a hollow plastic (keyboard) or cast-metal (typewriter) frame: many densely
         # spaced, strongly damped plate modes — a "clack", not a pitch
+        k = self._KNOBS[self.variant]
+        self._k = k
         n_modes = 16
-        lo, hi, tau0 = (700.0, 6000.0, 0.012) if self._typewriter else (500.0, 5000.0, 0.006)
+        lo, hi, tau0 = k["case_lo_hz"], k["case_hi_hz"], k["case_tau_s"]
         self._case_f = scale * np.exp(rng.uniform(np.log(lo), np.log(hi), n_modes))
         self._case_tau = tau0 * (lo / self._case_f) ** 0.5
         self._queue: deque[tuple[float, str]] = deque()  # (onset s, kind)
@@ -162,7 +188,8 @@ class Typing(EventTrigger):
         b = v["brightness"]
         # 1. touch / switch click
         k = int(0.006 * sr)
-        y[:k] += 0.35 * force * self._click(k, 1800.0 + 1500 * b, 9000.0, 4e-4)
+        kn = self._k
+        y[:k] += kn["touch_level"] * force * self._click(k, 1800.0 + 1500 * b, 9000.0, 4e-4)
         # 2. bottoming out on the plate
         i = int(t_bottom * sr)
         m = min(n - i, int(0.06 * sr))
@@ -170,7 +197,7 @@ class Typing(EventTrigger):
         thump = self._impact(
             m, 1.0, contact, pos, f_scale=0.75 if space else 1.0, tau_scale=1.8 if space else 1.0
         )
-        thump[:k] += 0.5 * self._click(k, 800.0, 6000.0, 6e-4)
+        thump[:k] += kn["bottom_noise"] * self._click(k, 800.0, 6000.0, 6e-4)
         y[i : i + m] += (0.6 + 0.5 * hard) * force * thump
         if space:  # stabiliser wire rattle
             j = i + int(rng.uniform(0.004, 0.01) * sr)
@@ -179,9 +206,9 @@ class Typing(EventTrigger):
         # 3. release: the cap returns to its stop
         i = int(t_release * sr)
         m = n - i
-        rel = self._impact(m, 1.0, 0.3e-3, pos, tau_scale=0.6, f_scale=1.3)
-        rel[:k] += 0.6 * self._click(k, 2500.0, 10000.0, 3e-4)
-        y[i:] += rng.uniform(0.2, 0.35) * force * rel
+        rel = self._impact(m, 1.0, 0.3e-3, pos, tau_scale=kn["release_tau"], f_scale=1.3)
+        rel[:k] += kn["release_noise"] * self._click(k, 2500.0, 10000.0, 3e-4)
+        y[i:] += kn["release_level"] * rng.uniform(0.8, 1.2) * force * rel
         return y
 
     def _typebar(self) -> np.ndarray:
@@ -195,7 +222,9 @@ class Typing(EventTrigger):
         y = np.zeros(n)
         k = int(0.006 * sr)
         # key lever clack
-        y[: int(0.05 * sr)] += 0.3 * self._impact(int(0.05 * sr), force, 0.8e-3, pos, f_scale=0.7)
+        y[: int(0.05 * sr)] += self._k["touch_level"] * self._impact(
+            int(0.05 * sr), force, 0.8e-3, pos, f_scale=0.7
+        )
         # slug strikes ribbon and platen; the type-bar basket rings
         i = int(t_strike * sr)
         m = min(n - i, int(0.12 * sr))
@@ -211,12 +240,14 @@ class Typing(EventTrigger):
             rng.uniform(0.5, 1.0, 3),
         )
         slug += 0.1 * bar / max(float(np.max(np.abs(bar))), 1e-9)
-        slug[:k] += 0.8 * self._click(k, 1500.0, 9000.0, 5e-4)
+        slug[:k] += self._k["bottom_noise"] * self._click(k, 1500.0, 9000.0, 5e-4)
         y[i : i + m] += force * slug
         # escapement: carriage advances one letter
         j = i + int(rng.uniform(0.025, 0.045) * sr)
         r = min(n - j, int(0.03 * sr))
-        y[j : j + r] += 0.25 * self._impact(r, 1.0, 0.2e-3, 0.5, tau_scale=0.5, f_scale=1.6)
+        y[j : j + r] += self._k["release_level"] * self._impact(
+            r, 1.0, 0.2e-3, 0.5, tau_scale=self._k["release_tau"], f_scale=1.6
+        )
         return y
 
     def _bell(self) -> np.ndarray:
