@@ -36,13 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import scipy.signal as sps
-
+# The parent stays small (no numpy here): a child forked from a big parent would
+# report the parent's memory as its own peak RSS. The file is written by a child too.
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-
-from susurrus.audio import AudioWriter  # noqa: E402
 
 SR = 48000
 CHUNK_S = 10
@@ -50,6 +46,12 @@ CHUNK_S = 10
 
 def make_signal_file(path: Path, minutes: float, *, seed: int = 1770) -> None:
     """Write ``minutes`` of 48 kHz stereo pink-ish noise plus tones, chunk by chunk."""
+    import numpy as np
+    import scipy.signal as sps
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from susurrus.audio import AudioWriter
+
     rng = np.random.default_rng(seed)
     # Paul Kellet's "economy" pink filter: 3 poles, about -3 dB/octave from 20 Hz up
     b, a = sps.zpk2tf([0.98, 0.6, -0.05], [0.997, 0.95, 0.5], 1.0)
@@ -139,13 +141,28 @@ def main(argv: list[str] | None = None) -> None:
         default=Path(tempfile.gettempdir()) / "susurrus-bench",
         help="where the test file is written once and reused (keep it out of git)",
     )
+    ap.add_argument("--write-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     path = args.cache_dir / f"pinkish_tones_{args.minutes:g}m_48k_stereo.flac"
+    if args.write_only:
+        make_signal_file(path, args.minutes)
+        return
     if not path.exists():
         print(f"writing {path} ...", flush=True)
         t0 = time.perf_counter()
-        make_signal_file(path, args.minutes)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--write-only",
+                "--minutes",
+                str(args.minutes),
+                "--cache-dir",
+                str(args.cache_dir),
+            ],
+            check=True,
+        )
         print(f"  done in {time.perf_counter() - t0:.1f} s", flush=True)
     duration_s = args.minutes * 60.0
     py = sys.executable

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median_run, python  # noqa: E402
+from _common import median_run, python
 
 
 def main() -> int:

@@ -11,15 +11,24 @@ from susurrus.triggers import create
 from susurrus.triggers.noise import NOMINAL_SLOPE_DB_PER_OCT, iso226_spl
 
 BEDS = [
-    ("noise", "white"), ("noise", "pink"), ("noise", "brown"), ("noise", "grey"),
-    ("rain", "light"), ("rain", "window"), ("rain", "tent"),
-    ("water", "pouring"), ("water", "droplets"), ("water", "stream"),
-    ("breathing", "slow"), ("breathing", "calm"),
+    ("noise", "white"),
+    ("noise", "pink"),
+    ("noise", "brown"),
+    ("noise", "grey"),
+    ("rain", "light"),
+    ("rain", "window"),
+    ("rain", "tent"),
+    ("water", "pouring"),
+    ("water", "droplets"),
+    ("water", "stream"),
+    ("breathing", "slow"),
+    ("breathing", "calm"),
 ]
 
 
-def _render(family: str, variant: str, seconds: float, *, sr: int = 48000, seed: int = 0,
-            **params: float) -> np.ndarray:
+def _render(
+    family: str, variant: str, seconds: float, *, sr: int = 48000, seed: int = 0, **params: float
+) -> np.ndarray:
     t = create(family, variant, sr=sr, rng=np.random.default_rng(seed), **params)
     return t.render(seconds)[0].astype(np.float64)
 
@@ -98,7 +107,8 @@ def test_noise_low_cut_removes_rumble() -> None:
         return float(p[(f > 5) & (f < 40)].sum() / p.sum())
 
     assert below(_render("noise", "brown", 10.0, low_cut_hz=150.0)) < 0.1 * below(
-        _render("noise", "brown", 10.0))
+        _render("noise", "brown", 10.0)
+    )
 
 
 # -- rain --------------------------------------------------------------------------------
@@ -108,8 +118,7 @@ def test_noise_low_cut_removes_rumble() -> None:
 def test_rain_drop_count_follows_density(variant: str) -> None:
     counts = []
     for density in (50.0, 200.0, 800.0):
-        t = create("rain", variant, sr=48000, rng=np.random.default_rng(1),
-                   density_per_s=density)
+        t = create("rain", variant, sr=48000, rng=np.random.default_rng(1), density_per_s=density)
         t.render(10.0)
         counts.append(t.drops_emitted)
         # Poisson: within 5 standard deviations of density × time (chunk granularity aside)
@@ -118,19 +127,21 @@ def test_rain_drop_count_follows_density(variant: str) -> None:
     assert counts[0] < counts[1] < counts[2]
 
 
-@pytest.mark.parametrize(("variant", "rel_threshold", "min_gap"), [("light", 0.03, 3),
-                                                                  ("tent", 0.1, 5)])
-def test_rain_onset_density_in_audio_scales_with_density(variant: str, rel_threshold: float,
-                                                         min_gap: int) -> None:
+@pytest.mark.parametrize(
+    ("variant", "rel_threshold", "min_gap"), [("light", 0.03, 3), ("tent", 0.1, 5)]
+)
+def test_rain_onset_density_in_audio_scales_with_density(
+    variant: str, rel_threshold: float, min_gap: int
+) -> None:
     """Onsets counted from the audio (sparse rain, no wash) track the density parameter."""
     for density in (5.0, 15.0):
-        t = create("rain", variant, sr=48000, rng=np.random.default_rng(2),
-                   density_per_s=density, wash=0.0)
+        t = create(
+            "rain", variant, sr=48000, rng=np.random.default_rng(2), density_per_s=density, wash=0.0
+        )
         y = t.render(20.0)[0].astype(np.float64)
         hop = 96  # 2 ms frames
         e = np.sqrt(np.mean(y[: len(y) // hop * hop].reshape(-1, hop) ** 2, axis=1))
-        peaks, _ = sps.find_peaks(e, height=rel_threshold * np.quantile(e, 0.999),
-                                  distance=min_gap)
+        peaks, _ = sps.find_peaks(e, height=rel_threshold * np.quantile(e, 0.999), distance=min_gap)
         expected = density * 20.0
         assert 0.75 * expected < t.drops_emitted < 1.25 * expected
         assert 0.8 * t.drops_emitted < len(peaks) < 1.15 * t.drops_emitted
@@ -158,7 +169,8 @@ def test_rain_wash_adds_steady_power() -> None:
         return float(np.quantile(e, 0.99) / np.median(e))
 
     assert crest(_render("rain", "light", 5.0, wash=0.8)) < crest(
-        _render("rain", "light", 5.0, wash=0.0))
+        _render("rain", "light", 5.0, wash=0.0)
+    )
 
 
 # -- every bed: determinism, block-size independence, parameter errors --------------------
@@ -186,12 +198,114 @@ def test_same_seed_same_bytes_and_block_independence(family: str, variant: str) 
 
 @pytest.mark.parametrize(
     ("family", "name", "bad"),
-    [("noise", "tilt_db_per_oct", 9.0), ("noise", "low_cut_hz", 1.0),
-     ("rain", "density_per_s", 0.0), ("rain", "brightness", 1.5),
-     ("water", "rate_per_s", -1.0), ("breathing", "rate_per_min", 40.0)],
+    [
+        ("noise", "tilt_db_per_oct", 9.0),
+        ("noise", "low_cut_hz", 1.0),
+        ("rain", "density_per_s", 0.0),
+        ("rain", "brightness", 1.5),
+        ("water", "rate_per_s", -1.0),
+        ("breathing", "rate_per_min", 40.0),
+    ],
 )
 def test_bad_parameter_names_value_and_range(family: str, name: str, bad: float) -> None:
     with pytest.raises(ParameterError) as err:
         create(family, sr=48000, rng=np.random.default_rng(0), **{name: bad})
     msg = str(err.value)
     assert name in msg and f"{bad!r}" in msg and " to " in msg
+
+
+# -- water -------------------------------------------------------------------------------
+
+
+def test_droplet_rate_follows_parameter() -> None:
+    for rate in (0.5, 2.0):
+        t = create("water", "droplets", sr=48000, rng=np.random.default_rng(3), rate_per_s=rate)
+        y = t.render(60.0)[0].astype(np.float64)
+        assert 0.85 * rate * 60 < t.events_emitted < 1.15 * rate * 60
+        # count drips in the audio: onsets of the 5 ms envelope
+        hop = 240
+        e = np.sqrt(np.mean(y[: len(y) // hop * hop].reshape(-1, hop) ** 2, axis=1))
+        peaks, _ = sps.find_peaks(e, height=0.2 * e.max(), distance=int(0.15 * 48000 / hop))
+        assert abs(len(peaks) - t.events_emitted) <= max(2, 0.1 * t.events_emitted)
+
+
+def test_pouring_resonance_rises_over_a_pour() -> None:
+    t = create("water", "pouring", sr=48000, rng=np.random.default_rng(5), fill_s=10.0)
+    synth = t._synth
+    start_f = synth.resonance_hz(0.0)
+    end_f = synth.resonance_hz(1.0)
+    assert end_f > 2.5 * start_f
+    # measured in the audio: the spectral peak (200 Hz – 3 kHz) early vs late in the pour
+    synth.pour_t = 0.0
+    y = t.render(synth.pour_len)[0].astype(np.float64)
+    n = len(y)
+
+    def peak_hz(seg: np.ndarray) -> float:
+        f, p = sps.welch(seg, 48000, nperseg=4096)
+        band = (f > 200) & (f < 3000)
+        return float(f[band][np.argmax(p[band])])
+
+    early = peak_hz(y[int(0.05 * n) : int(0.3 * n)])
+    late = peak_hz(y[int(0.7 * n) : int(0.95 * n)])
+    assert late > 1.5 * early, (early, late)
+
+
+@pytest.mark.parametrize("variant", ["pouring", "stream"])
+def test_water_brightness_moves_centroid(variant: str) -> None:
+    dull = _centroid_hz(_render("water", variant, 6.0, brightness=0.0), 48000)
+    bright = _centroid_hz(_render("water", variant, 6.0, brightness=1.0), 48000)
+    assert bright > 1.15 * dull
+
+
+@pytest.mark.parametrize("variant", ["pouring", "droplets", "stream"])
+def test_water_levels(variant: str) -> None:
+    y = _render("water", variant, 10.0)
+    assert np.max(np.abs(y)) <= 0.71
+    if variant != "droplets":
+        assert -24.0 < _rms_db(y) < -17.0
+
+
+# -- breathing ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variant", "rate"), [("slow", 6.0), ("calm", 10.0), ("calm", 4.0), ("slow", 12.0)]
+)
+def test_breaths_per_minute_match_rate(variant: str, rate: float) -> None:
+    """Breath rate measured from the envelope's autocorrelation matches ±10 %."""
+    y = _render("breathing", variant, 120.0, seed=6, rate_per_min=rate)
+    hop = 480  # 10 ms
+    e = np.sqrt(np.mean(y[: len(y) // hop * hop].reshape(-1, hop) ** 2, axis=1))
+    e = e - e.mean()
+    ac = np.correlate(e, e, "full")[len(e) - 1 :]
+    period = 60.0 / rate / 0.01  # frames
+    lo, hi = int(0.6 * period), int(1.5 * period)
+    lag = lo + int(np.argmax(ac[lo:hi]))
+    measured = 60.0 / (lag * 0.01)
+    assert measured == pytest.approx(rate, rel=0.1)
+
+
+def test_breathing_is_not_a_loop() -> None:
+    """Every breath differs: lengths vary, and no two breaths correlate strongly."""
+    t = create("breathing", "calm", sr=48000, rng=np.random.default_rng(2))
+    y = t.render(60.0)[0].astype(np.float64)
+    onsets = np.array(t.onsets_s)
+    gaps = np.diff(onsets)
+    assert np.std(gaps) > 0.01 * np.mean(gaps)
+    a = y[int(onsets[1] * 48000) : int(onsets[1] * 48000) + 48000 * 2]
+    b = y[int(onsets[2] * 48000) : int(onsets[2] * 48000) + 48000 * 2]
+    ncc = np.max(np.abs(sps.correlate(a, b, "full"))) / np.sqrt(np.sum(a**2) * np.sum(b**2))
+    assert ncc < 0.5
+
+
+def test_breathing_exhale_softer_and_lower_than_inhale() -> None:
+    t = create("breathing", "slow", sr=48000, rng=np.random.default_rng(4), pause_frac=0.2)
+    y = t.render(40.0)[0].astype(np.float64)
+    on = t.onsets_s[1]
+    period = 10.0
+    active = period * 0.8
+    t_in = active * 0.67 / 1.67
+    inh = y[int((on + 0.3 * t_in) * 48000) : int((on + 0.9 * t_in) * 48000)]
+    exh = y[int((on + t_in + 0.6) * 48000) : int((on + active - 1.5) * 48000)]
+    assert _rms_db(exh) < _rms_db(inh)
+    assert _centroid_hz(exh, 48000) < _centroid_hz(inh, 48000)

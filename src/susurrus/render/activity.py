@@ -11,6 +11,9 @@ import numpy as np
 
 from ..scene.model import Activity
 
+#: control rate (Hz) of the drift pattern
+_DRIFT_RATE = 100.0
+
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
@@ -56,14 +59,24 @@ class ActivityEnvelope:
         if a.pattern == "continuous" or len(t) == 0:
             return np.ones_like(t)
         if a.pattern == "drift":
-            s = np.zeros_like(t)
+            # evaluated on a fixed absolute 100 Hz grid and interpolated: the result does
+            # not depend on how times are grouped into blocks
+            k0, k1 = int(np.floor(t[0] * _DRIFT_RATE)), int(np.ceil(t[-1] * _DRIFT_RATE)) + 1
+            grid = np.arange(k0, k1 + 1) / _DRIFT_RATE
+            s = np.zeros_like(grid)
             for p, ph in zip(self._periods, self._phases, strict=True):
-                s += np.sin(2 * np.pi * t / p + ph)
+                s += np.sin(2 * np.pi * grid / p + ph)
             s /= len(self._periods)  # −1 … 1
-            gain_db = -0.5 * a.depth_db * (1.0 - s)
-            return np.asarray(10.0 ** (gain_db / 20.0))
+            gain = 10.0 ** (-0.5 * a.depth_db * (1.0 - s) / 20.0)
+            return np.interp(t, grid, gain)
         self._extend(float(t[-1]) + a.ramp_s)
         sw = np.asarray(self._switch)
+        # fast path: no switch and no ramp anywhere in [t0 - ramp, t1] → constant level
+        lo = int(np.searchsorted(sw, t[0] - a.ramp_s, side="right"))
+        hi = int(np.searchsorted(sw, t[-1], side="right"))
+        if lo == hi:
+            on = (hi % 2 == 0) == self._state0
+            return np.full(len(t), 1.0 if on else 0.0)
         # state index at each time; level ramps linearly over ramp_s after each switch
         idx = np.searchsorted(sw, t, side="right")  # number of switches at or before t
         on_now = (idx % 2 == 0) == self._state0

@@ -19,6 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,12 +138,14 @@ class LayerStream:
             y = np.concatenate([s.read(n) for s in self._sources], axis=0).astype(np.float64)
         else:  # mono, or a stereo recording on a diffuse layer
             y = np.asarray(self._sources[0].read(n), dtype=np.float64)
-        g = np.full(n, self.gain)
         if with_activity and self.layer.activity.pattern != "continuous":
             t = (self._pos + np.arange(n)) / self.sr
-            g = g * self.envelope(t)
+            env = self.envelope(t)
+            constant = env[0] == env[-1] and np.ptp(env) == 0.0
+            y = y * (self.gain * env[0]) if constant else y * (self.gain * env)
+        else:
+            y = y * self.gain
         self._pos += n
-        y = y * g
         if self.spatial is not None:
             y = np.asarray(self.spatial(y.astype(np.float32)), dtype=np.float64)
         return y
@@ -296,7 +299,7 @@ class SessionStream:
     """
 
     def __init__(self, scene: Scene, *, gain_db: float | None = None,
-                 block_size: int = DEFAULT_BLOCK) -> None:
+                 block_size: int = DEFAULT_BLOCK, threads: int = 2) -> None:
         self.scene = scene
         self.sr = scene.sr
         self.timing = scene.timing()
@@ -314,6 +317,14 @@ class SessionStream:
         self._out = 0  # samples returned
         self._ready = np.zeros((2, 0))
         self._flushed = False
+        # layers are independent: render them on two threads (numpy and scipy release the
+        # GIL inside FFTs and filters); the sum is taken in layer order, so it is exact
+        self._pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 and len(self.layers) > 1 else None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     @property
     def position_s(self) -> float:
@@ -327,8 +338,12 @@ class SessionStream:
                 self._flushed = True
             return
         mix = np.zeros((2, n))
-        for ls in self.layers:
-            mix += ls.read(n)
+        if self._pool is not None:
+            for y in self._pool.map(lambda ls: ls.read(n), self.layers):
+                mix += y
+        else:
+            for ls in self.layers:
+                mix += ls.read(n)
         self._in += n
         self._ready = np.concatenate([self._ready, self.master.push(mix)], axis=1)
 
@@ -346,8 +361,11 @@ class SessionStream:
         return np.asarray(y, dtype=np.float32)
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        while self._out < self.total:
-            yield self.read(self.block_size)
+        try:
+            while self._out < self.total:
+                yield self.read(self.block_size)
+        finally:
+            self.close()
 
 
 @dataclass(frozen=True)

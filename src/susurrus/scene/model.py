@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import SceneError
 from ..families import FAMILY_IDS, get_family
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 SHARE_PREFIX = "s1."
 #: longest scene: one week
 MAX_DURATION_S = 7 * 86400.0

@@ -299,7 +299,7 @@ def build_table(hrirs: HRIRSet, *, diffuse_field_eq: bool = True) -> HRTFTable:
     n_keep = min(n_fft, hop + 1 - int(np.ceil(max_d)) - 2)
     if n_keep < 16:
         raise ValueError(f"hop {hop} too short for the set's onset spread ({max_d:.1f} samples)")
-    aligned = np.empty(ir.shape[:2] + (n_keep,))
+    aligned = np.empty((*ir.shape[:2], n_keep))
     for c0 in range(0, m, _CHUNK):
         rot = np.exp(2j * np.pi * f[None, None, :] * shift[c0 : c0 + _CHUNK, :, None] / sr)
         aligned[c0 : c0 + _CHUNK] = np.fft.irfft(spec_of(c0) * rot, n_fft, axis=-1)[..., :n_keep]

@@ -108,8 +108,18 @@ def add_bubbles(
     octave = np.floor(np.log2(np.maximum(f0, 1.0) / 250.0)).astype(int)
     for o in np.unique(octave):
         m = octave == o
-        ola.add(on[m], bubbles(sr, f0[m], amp[m], rise=xi[m], damping_scale=ds[m], rng=rng,
-                               max_duration_s=max_duration_s))
+        ola.add(
+            on[m],
+            bubbles(
+                sr,
+                f0[m],
+                amp[m],
+                rise=xi[m],
+                damping_scale=ds[m],
+                rng=rng,
+                max_duration_s=max_duration_s,
+            ),
+        )
 
 
 def decays(
@@ -213,7 +223,7 @@ class OverlapAdd:
         if length > 128:  # long rows: slice-adds are cheapest
             acc = self._acc
             for o, row in zip(on.tolist(), w):
-                acc[o:o + length] += row
+                acc[o : o + length] += row
         else:  # many short rows: one scatter
             idx = on[:, None] + np.arange(length)[None, :]
             self._acc[:need] += np.bincount(idx.ravel(), weights=w.ravel(), minlength=need)
@@ -224,7 +234,7 @@ class OverlapAdd:
         end = int(onset) + len(w)
         if end > len(self._acc):
             self._acc = np.concatenate([self._acc, np.zeros(end - len(self._acc))])
-        self._acc[int(onset):end] += w
+        self._acc[int(onset) : end] += w
 
     def pop(self, n: int) -> FloatArray:
         """The next ``n`` samples (zeros where nothing was added)."""
@@ -251,7 +261,9 @@ def smooth_random_gain(
     return ramp, float(new)
 
 
-def soft_limit(y: NDArray[np.floating], *, knee: float = 0.5, ceiling: float = 0.7) -> NDArray[np.floating]:
+def soft_limit(
+    y: NDArray[np.floating], *, knee: float = 0.5, ceiling: float = 0.7
+) -> NDArray[np.floating]:
     """Memoryless soft limiter: identity below ``knee``, tanh toward ``ceiling`` above."""
     a = np.abs(y)
     over = a > knee
@@ -320,26 +332,40 @@ class BubbleBank:
         self.grains: list[NDArray[np.float32]] = []
         for lo in range(0, n, 32):
             sl = slice(lo, lo + 32)
-            block = bubbles(sr, self.f0[sl], np.ones(len(self.f0[sl])), rise=xi[sl],
-                            damping_scale=ds[sl], rng=rng, max_duration_s=max_duration_s)
+            block = bubbles(
+                sr,
+                self.f0[sl],
+                np.ones(len(self.f0[sl])),
+                rise=xi[sl],
+                damping_scale=ds[sl],
+                rng=rng,
+                max_duration_s=max_duration_s,
+            )
             d = minnaert_damping(self.f0[sl]) * ds[sl]
             for row, dk in zip(block, d):
                 keep = min(len(row), max(16, int(35.0 / 8.686 / dk * sr)))
                 g = row[:keep].copy()
                 fade = min(64, keep // 4)
-                g[keep - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+                g[keep - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
                 self.grains.append(g)
         self._log_f0 = np.log(self.f0)
 
-    def pick(self, rng: np.random.Generator, k: int, centre_hz: float,
-             spread_oct: float) -> NDArray[np.int64]:
+    def pick(
+        self, rng: np.random.Generator, k: int, centre_hz: float, spread_oct: float
+    ) -> NDArray[np.int64]:
         """Indices of ``k`` bubbles with f₀ log-normally spread around ``centre_hz``."""
         target = rng.normal(np.log(centre_hz), spread_oct * np.log(2.0), k)
         idx = np.searchsorted(self._log_f0, target)
         return np.clip(idx, 0, len(self.f0) - 1)
 
-    def add(self, ola: OverlapAdd, rng: np.random.Generator, onsets: NDArray[np.integer],
-            idx: NDArray[np.integer], amps: FloatArray) -> None:
+    def add(
+        self,
+        ola: OverlapAdd,
+        rng: np.random.Generator,
+        onsets: NDArray[np.integer],
+        idx: NDArray[np.integer],
+        amps: FloatArray,
+    ) -> None:
         """Overlap-add bubbles ``idx`` at ``onsets`` with gains ``amps`` (varied per use)."""
         k = len(onsets)
         if k == 0:
@@ -351,10 +377,11 @@ class BubbleBank:
         if need > len(ola._acc):
             ola._acc = np.concatenate([ola._acc, np.zeros(need - len(ola._acc))])
         acc = ola._acc
-        for o, i, g, s in zip(np.asarray(onsets).tolist(), np.asarray(idx).tolist(),
-                              gains.tolist(), skips.tolist()):
+        for o, i, g, s in zip(
+            np.asarray(onsets).tolist(), np.asarray(idx).tolist(), gains.tolist(), skips.tolist()
+        ):
             w = grains[i][s:]
-            acc[o:o + len(w)] += g * w
+            acc[o : o + len(w)] += g * w
 
 
 class TimeVaryingResonator:

@@ -135,8 +135,9 @@ class Trigger(ABC):
             have += chunk.size
         buf = np.concatenate(parts) if len(parts) > 1 else parts[0]
         out, self._buf = buf[:n], buf[n:]
-        out = np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
-        np.clip(out, -1.0, 1.0, out=out)
+        if not np.isfinite(np.dot(out, out)):  # one cheap reduction; repair only if needed
+            out = np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+        out = np.clip(out, -1.0, 1.0)
         return out.reshape(1, n)
 
     def blocks(self, block_size: int) -> Iterator[np.ndarray]:

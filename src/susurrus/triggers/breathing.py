@@ -96,17 +96,31 @@ class Breathing(Trigger):
         x = np.linspace(0.0, 1.0, n, endpoint=False)
         if inhale:  # rising flow, peaking late, quick cut-off
             peak = rng.uniform(0.65, 0.8)
-            env = np.where(x < peak, (x / peak) ** 1.6,
-                           np.cos(0.5 * np.pi * (x - peak) / (1 - peak)) ** 2)
-            formants = np.array([rng.uniform(260, 320), rng.uniform(550, 800),
-                                 rng.uniform(1300, 1800), rng.uniform(2400, 2900)])
+            env = np.where(
+                x < peak, (x / peak) ** 1.6, np.cos(0.5 * np.pi * (x - peak) / (1 - peak)) ** 2
+            )
+            formants = np.array(
+                [
+                    rng.uniform(260, 320),
+                    rng.uniform(550, 800),
+                    rng.uniform(1300, 1800),
+                    rng.uniform(2400, 2900),
+                ]
+            )
             gains = np.array([0.7, 1.0, 0.8 + 0.5 * b, 0.35 + 0.6 * b])
         else:  # exhale: quick onset, long decay, lower and softer
             peak = rng.uniform(0.08, 0.18)
-            env = np.where(x < peak, np.sin(0.5 * np.pi * x / peak) ** 2,
-                           ((1 - x) / (1 - peak)) ** 1.3)
-            formants = np.array([rng.uniform(230, 290), rng.uniform(450, 650),
-                                 rng.uniform(1100, 1500), rng.uniform(2200, 2700)])
+            env = np.where(
+                x < peak, np.sin(0.5 * np.pi * x / peak) ** 2, ((1 - x) / (1 - peak)) ** 1.3
+            )
+            formants = np.array(
+                [
+                    rng.uniform(230, 290),
+                    rng.uniform(450, 650),
+                    rng.uniform(1100, 1500),
+                    rng.uniform(2200, 2700),
+                ]
+            )
             gains = np.array([0.9, 1.0, 0.5 + 0.4 * b, 0.15 + 0.4 * b])
         bws = formants * rng.uniform(0.09, 0.16, 4)
         src = white(rng, n).astype(np.float64)

@@ -27,6 +27,7 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
 }
 
 _LEVEL = {"mic": 0.4, "hair": 0.45}  # calibrated: about −20 dBFS RMS at the defaults
+_N_BANDS = 6  # band-pass bank the sweeping resonance is interpolated on
 
 
 @register
@@ -39,37 +40,50 @@ class Brushing(EventTrigger):
     flicks free as it slides (Akay 2002): the sound is a dense swarm of micro-bursts
     whose rate is proportional to the stroke speed times the number of bristles in
     contact, shaped by what they rub. Every stroke follows a smooth
-    accelerate–glide–decelerate profile (minimum jerk, Flash & Hogan 1985), so level
-    and density swell and fade.
+    accelerate–glide–decelerate profile (minimum jerk, Flash & Hogan 1985); the
+    radiated friction power grows faster than the speed (more bristles bend into
+    contact as the hand presses in), so each stroke *swells* and fades
+    (level ∝ ``v^1.9``), with a silent gap while the hand returns.
 
-    ``mic`` — a soft make-up brush on the microphone's windscreen: close (a
-    directional microphone's proximity effect lifts the bass below ~300 Hz,
-    ``closeness``), broadband and soft (the foam and grille damp the highs), slow
-    rhythmic strokes, each swelling as the brush presses in.
+    The colour moves along the stroke — the "swoosh". ``mic``: a soft make-up brush
+    swept across a microphone's windscreen passes from the grille's edge to its
+    centre and away; the foam's and the capsule's response sweep the band down
+    (≈ 1.6 kHz → 0.5 kHz), and a directional microphone's proximity effect lifts
+    the bass below ~300 Hz (``closeness``). ``hair``: bristles drawn from the scalp
+    to the ends of the hair: fine, bright bristle-through-hair micro-frictions
+    (thin hairs, 2–8 kHz) whose band sweeps as the tension changes.
 
-    ``hair`` — a brush drawn through hair: many fine bristle-through-hair
-    micro-frictions, brighter (thin hairs, 3–10 kHz), and the band sweeps down a
-    little along the stroke as the bristles move from the scalp to the hair's ends.
+    The sweep is rendered on a bank of fixed band-pass filters (a ``_N_BANDS``-band
+    filterbank) with Gaussian weights in log-frequency that follow the moving centre.
 
-    Parameters: ``stroke_rate_hz`` (strokes per second), ``brightness``,
-    ``closeness`` (proximity bass), ``bristle_density`` (bristle micro-bursts).
+    Parameters: ``stroke_rate_hz`` (strokes per second), ``stroke_s`` (duration of
+    one stroke), ``brightness``, ``closeness`` (proximity bass), ``bristle_density``
+    (share of grainy bristle micro-bursts).
     """
 
     family = "brushing"
     description = "Soft brush strokes on the microphone; a brush through hair"
     params = (
-        Param("stroke_rate_hz", 0.9, 0.2, 4.0, "Hz", "strokes per second"),
+        Param("stroke_rate_hz", 1.2, 0.2, 4.0, "Hz", "strokes per second"),
+        Param("stroke_s", 0.55, 0.15, 2.0, "s", "duration of one stroke"),
         Param("brightness", 0.4, 0.0, 1.0, "", "spectral band of the bristle noise"),
         Param("closeness", 0.7, 0.0, 1.0, "", "proximity bass of a close microphone"),
-        Param("bristle_density", 0.5, 0.0, 1.0, "", "share of grainy bristle micro-bursts"),
+        Param("bristle_density", 0.1, 0.0, 1.0, "", "share of grainy bristle micro-bursts"),
     )
     variant_defaults: ClassVar[Mapping[str, Mapping[str, float]]] = {
-        "mic": {"stroke_rate_hz": 0.9, "brightness": 0.4, "closeness": 0.7, "bristle_density": 0.4},
+        "mic": {
+            "stroke_rate_hz": 1.2,
+            "stroke_s": 0.55,
+            "brightness": 0.4,
+            "closeness": 0.7,
+            "bristle_density": 0.1,
+        },
         "hair": {
             "stroke_rate_hz": 1.4,
+            "stroke_s": 0.45,
             "brightness": 0.7,
             "closeness": 0.2,
-            "bristle_density": 0.7,
+            "bristle_density": 0.6,
         },
     }
     chunk_size = 4096
@@ -77,52 +91,43 @@ class Brushing(EventTrigger):
     def _setup(self) -> None:
         b = self.values["brightness"]
         if self.variant == "mic":
-            self._cut_hz = 1500.0 * 2.0 ** (3.0 * b)  # windscreen low-pass 1.5 … 12 kHz
+            start = 1650.0 * 2.0 ** (2.0 * (b - 0.4))  # 0.95 … 3.8 kHz
+            self._sweep = (start, start / 3.3)
         else:
-            self._cut_hz = 2000.0 * 2.0 ** (2.0 * b)  # hair band centre 2 … 8 kHz
+            start = 2000.0 * 2.0 ** (2.0 * (b - 0.5))
+            self._sweep = (start, 2.0 * start)
 
     def _event(self) -> tuple[np.ndarray, float]:
         rng, sr = self.rng, self.sr
         period = 1.0 / self.values["stroke_rate_hz"]
-        dur = period * rng.uniform(0.6, 0.9)
+        dur = min(self.values["stroke_s"], 0.9 * period) * rng.uniform(0.8, 1.2)
         n = int(dur * sr)
-        v = stroke_profile(n, rng, glide=rng.uniform(0.1, 0.4), tremor=0.15)
+        v = stroke_profile(n, rng, glide=rng.uniform(0.2, 0.4), tremor=0.15)
+        level = v**1.9
         dens = self.values["bristle_density"]
-        base_rate = 2500.0 if self.variant == "mic" else 9000.0
-        imp = impulse_train(rng, base_rate * (0.2 + dens) * v, sr, alpha=2.2, cap=10.0, level=v)
-        bursts = decaying_bursts(rng, imp, sr, 0.4 if self.variant == "mic" else 0.2)
-        bursts /= np.sqrt(base_rate * (0.2 + dens) * 0.0008 * 2.0)
-        smooth = rng.standard_normal(n) * v
-        exc = (1.0 - 0.7 * dens) * smooth + 0.7 * dens * bursts
-        cut = self._cut_hz * rng.uniform(0.85, 1.15)
+        grain_rate = 2000.0 if self.variant == "mic" else 8000.0
+        decay_ms = 0.35 if self.variant == "mic" else 0.2
+        imp = impulse_train(rng, grain_rate * v, sr, alpha=2.2, cap=10.0, level=level)
+        bursts = decaying_bursts(rng, imp, sr, decay_ms)
+        bursts /= np.sqrt(grain_rate * decay_ms * 2e-3)
+        exc = (1.0 - dens) * rng.standard_normal(n) * level + dens * bursts
+        f1 = self._sweep[0] * rng.uniform(0.85, 1.15)
+        f2 = self._sweep[1] * rng.uniform(0.85, 1.15)
+        log_centre = np.linspace(np.log(f1), np.log(f2), n)
+        centres = np.geomspace(min(f1, f2) / 1.3, min(max(f1, f2) * 1.3, 0.4 * sr), _N_BANDS)
+        weights = np.exp(-0.5 * ((np.log(centres)[:, None] - log_centre[None, :]) / 0.66) ** 2)
+        weights /= np.maximum(weights.sum(axis=0), 1e-9)
         close = self.values["closeness"]
-        if self.variant == "mic":
+        bass_gain = 3.0 * close if self.variant == "mic" else 2.0 * close
+        hp = 250.0 if self.variant == "mic" else 400.0
+        y = np.zeros(n + 1024)
+        for c, w in zip(centres, weights, strict=True):
 
-            def gain(f: np.ndarray) -> np.ndarray:
-                bass = 1.0 + 3.0 * close * lowpass_gain(f, 300.0, 1)  # proximity effect
-                return bass * lowpass_gain(f, cut, 2) * highpass_gain(f, 60.0, 2)
+            def gain(f: np.ndarray, c: float = float(c)) -> np.ndarray:
+                bass = 1.0 + bass_gain * lowpass_gain(f, 300.0, 1)  # proximity effect
+                return bass * bandpass_gain(f, c, 0.9) * highpass_gain(f, hp, 2)
 
-            y = shape(exc, sr, gain, pad=1024)
-        else:
-            # the band sweeps down along the stroke: render two bands and cross-fade
-            hi_band = shape(
-                exc,
-                sr,
-                lambda f: bandpass_gain(f, 1.3 * cut, 0.7) * highpass_gain(f, 500.0, 2),
-                pad=1024,
-            )
-            lo_band = shape(
-                exc,
-                sr,
-                lambda f: (
-                    bandpass_gain(f, 0.75 * cut, 0.7)
-                    * (1.0 + 2.0 * close * lowpass_gain(f, 300.0, 1))
-                    * highpass_gain(f, 150.0, 2)
-                ),
-                pad=1024,
-            )
-            w = np.concatenate([np.linspace(1.0, 0.0, n), np.zeros(len(hi_band) - n)])
-            y = w * hi_band + (1.0 - w) * lo_band
+            y += shape(exc * w, sr, gain, pad=1024)
         fade(y, sr, 5.0)
         y *= _LEVEL[self.variant] * rng.uniform(0.75, 1.15)
         gap = period * rng.uniform(0.85, 1.15)

@@ -23,7 +23,7 @@ from ._friction import (
 from .base import EventTrigger, Param
 
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
-    "paper": {"crackle_rate_per_s": 550.0, "gesture_s": 1.2},
+    "paper": {"crackle_rate_per_s": 300.0, "gesture_s": 2.2},
     "plastic": {"crackle_rate_per_s": 300.0, "brightness": 0.8},
     "foil": {"crackle_rate_per_s": 700.0, "gesture_s": 2.2},
 }
@@ -50,17 +50,17 @@ _MATERIAL = {
         "pop": 0.0,
     },
     "plastic": {
-        "decay_ms": 0.9,
-        "alpha": 1.5,
-        "cap": 10.0,
-        "cluster": 4.0,
-        "spread_ms": 10.0,
-        "q": 0.8,
-        "hp_hz": 1000.0,
-        "rustle": 0.3,
+        "decay_ms": 1.2,
+        "alpha": 1.9,
+        "cap": 9.0,
+        "cluster": 2.5,
+        "spread_ms": 13.0,
+        "q": 0.75,
+        "hp_hz": 1200.0,
+        "rustle": 0.17,
         "modes": 2,
-        "ring_ms": 3.0,
-        "pop": 0.5,
+        "ring_ms": 6.5,
+        "pop": 0.25,
     },
     "foil": {
         "decay_ms": 1.8,
@@ -117,7 +117,7 @@ class Crinkling(EventTrigger):
     )
     variant_defaults: ClassVar[Mapping[str, Mapping[str, float]]] = {
         "paper": {"crackle_rate_per_s": 400.0, "brightness": 0.73},
-        "plastic": {"crackle_rate_per_s": 400.0, "brightness": 0.7},
+        "plastic": {"crackle_rate_per_s": 400.0, "brightness": 0.73},
         "foil": {"crackle_rate_per_s": 450.0, "brightness": 0.8},
     }
     chunk_size = 4096

@@ -18,26 +18,141 @@ from .base import Param, Trigger
 __all__ = ["ISO226_FREQS_HZ", "JUDGE_SETTINGS", "Noise", "iso226_spl", "noise_psd_shape"]
 
 #: ISO 226:2003, Table 1: the 29 preferred frequencies (Hz) …
-ISO226_FREQS_HZ = np.array([
-    20, 25, 31.5, 40, 50, 63, 80, 100, 125, 160, 200, 250, 315, 400, 500, 630, 800,
-    1000, 1250, 1600, 2000, 2500, 3150, 4000, 5000, 6300, 8000, 10000, 12500,
-])
+ISO226_FREQS_HZ = np.array(
+    [
+        20,
+        25,
+        31.5,
+        40,
+        50,
+        63,
+        80,
+        100,
+        125,
+        160,
+        200,
+        250,
+        315,
+        400,
+        500,
+        630,
+        800,
+        1000,
+        1250,
+        1600,
+        2000,
+        2500,
+        3150,
+        4000,
+        5000,
+        6300,
+        8000,
+        10000,
+        12500,
+    ]
+)
 #: … the exponent of loudness perception α_f …
-_ISO226_AF = np.array([
-    0.532, 0.506, 0.480, 0.455, 0.432, 0.409, 0.387, 0.367, 0.349, 0.330, 0.315, 0.301,
-    0.288, 0.276, 0.267, 0.259, 0.253, 0.250, 0.246, 0.244, 0.243, 0.243, 0.243, 0.242,
-    0.242, 0.245, 0.254, 0.271, 0.301,
-])
+_ISO226_AF = np.array(
+    [
+        0.532,
+        0.506,
+        0.480,
+        0.455,
+        0.432,
+        0.409,
+        0.387,
+        0.367,
+        0.349,
+        0.330,
+        0.315,
+        0.301,
+        0.288,
+        0.276,
+        0.267,
+        0.259,
+        0.253,
+        0.250,
+        0.246,
+        0.244,
+        0.243,
+        0.243,
+        0.243,
+        0.242,
+        0.242,
+        0.245,
+        0.254,
+        0.271,
+        0.301,
+    ]
+)
 #: … the magnitude of the linear transfer function normalised at 1 kHz, L_U (dB) …
-_ISO226_LU = np.array([
-    -31.6, -27.2, -23.0, -19.1, -15.9, -13.0, -10.3, -8.1, -6.2, -4.5, -3.1, -2.0, -1.1,
-    -0.4, 0.0, 0.3, 0.5, 0.0, -2.7, -4.1, -1.0, 1.7, 2.5, 1.2, -2.1, -7.1, -11.2, -10.7, -3.1,
-])
+_ISO226_LU = np.array(
+    [
+        -31.6,
+        -27.2,
+        -23.0,
+        -19.1,
+        -15.9,
+        -13.0,
+        -10.3,
+        -8.1,
+        -6.2,
+        -4.5,
+        -3.1,
+        -2.0,
+        -1.1,
+        -0.4,
+        0.0,
+        0.3,
+        0.5,
+        0.0,
+        -2.7,
+        -4.1,
+        -1.0,
+        1.7,
+        2.5,
+        1.2,
+        -2.1,
+        -7.1,
+        -11.2,
+        -10.7,
+        -3.1,
+    ]
+)
 #: … and the threshold of hearing T_f (dB SPL).
-_ISO226_TF = np.array([
-    78.5, 68.7, 59.5, 51.1, 44.0, 37.5, 31.5, 26.5, 22.1, 17.9, 14.4, 11.4, 8.6, 6.2, 4.4,
-    3.0, 2.2, 2.4, 3.5, 1.7, -1.3, -4.2, -6.0, -5.4, -1.5, 6.0, 12.6, 13.9, 12.3,
-])
+_ISO226_TF = np.array(
+    [
+        78.5,
+        68.7,
+        59.5,
+        51.1,
+        44.0,
+        37.5,
+        31.5,
+        26.5,
+        22.1,
+        17.9,
+        14.4,
+        11.4,
+        8.6,
+        6.2,
+        4.4,
+        3.0,
+        2.2,
+        2.4,
+        3.5,
+        1.7,
+        -1.3,
+        -4.2,
+        -6.0,
+        -5.4,
+        -1.5,
+        6.0,
+        12.6,
+        13.9,
+        12.3,
+    ]
+)
 
 #: Nominal PSD slope of each variant, dB per octave (grey follows ISO 226 instead).
 NOMINAL_SLOPE_DB_PER_OCT = {"white": 0.0, "pink": -3.0, "brown": -6.0}
@@ -65,9 +180,10 @@ def iso226_spl(f_hz: np.ndarray, phon: float = 40.0) -> np.ndarray:
     at the 29 tabulated frequencies (20 Hz … 12.5 kHz), interpolated linearly in
     log-frequency between them and held constant outside the table.
     """
-    a_f = 4.47e-3 * (10.0 ** (0.025 * phon) - 1.15) + (
-        0.4 * 10.0 ** ((_ISO226_TF + _ISO226_LU) / 10.0 - 9.0)
-    ) ** _ISO226_AF
+    a_f = (
+        4.47e-3 * (10.0 ** (0.025 * phon) - 1.15)
+        + (0.4 * 10.0 ** ((_ISO226_TF + _ISO226_LU) / 10.0 - 9.0)) ** _ISO226_AF
+    )
     lp = (10.0 / _ISO226_AF) * np.log10(a_f) - _ISO226_LU + 94.0
     lf = np.log2(np.clip(np.asarray(f_hz, dtype=np.float64), 1e-3, None))
     return np.interp(lf, np.log2(ISO226_FREQS_HZ), lp)
@@ -136,10 +252,22 @@ class Noise(Trigger):
     family = "noise"
     description = "Coloured noise beds: white, pink, brown, grey (ISO 226 40-phon)"
     params = (
-        Param("tilt_db_per_oct", 0.0, -3.0, 3.0, "dB/oct",
-              "extra spectral tilt around 1 kHz (negative darker, positive brighter)"),
-        Param("low_cut_hz", 20.0, 10.0, 200.0, "Hz",
-              "the nominal shape holds above this frequency; rolled off an octave below"),
+        Param(
+            "tilt_db_per_oct",
+            0.0,
+            -3.0,
+            3.0,
+            "dB/oct",
+            "extra spectral tilt around 1 kHz (negative darker, positive brighter)",
+        ),
+        Param(
+            "low_cut_hz",
+            20.0,
+            10.0,
+            200.0,
+            "Hz",
+            "the nominal shape holds above this frequency; rolled off an octave below",
+        ),
     )
     variant_defaults: ClassVar[dict[str, dict[str, float]]] = {}
 

@@ -34,7 +34,7 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
 _TARGET_RMS = 0.1  # −20 dBFS
 _CHUNK = 16384
 _CAL_SEED = 0x5EED0A1
-_CAL_S = 2.0
+_CAL_S = 1.5
 _LOW = 16  # rate divisor for the membrane modes (tent)
 
 
@@ -107,8 +107,9 @@ class _RainSynth:
         u = white(self.rng, n)
         e_far = self._far.pop(n)
         if self.wash_level > 0:
-            gain, self._gust_db = smooth_random_gain(self.rng, self._gust_db, n, depth_db=2.0,
-                                                     pull=0.05)
+            gain, self._gust_db = smooth_random_gain(
+                self.rng, self._gust_db, n, depth_db=2.0, pull=0.05
+            )
             e_far += self.wash_level * gain
         y = self._near_filter(u * self._near.pop(n))
         y += self._far_filter(u * e_far)
@@ -138,8 +139,9 @@ class _RainSynth:
             m = int(hit.sum())
             f0 = np.exp(rng.uniform(np.log(1000.0), np.log(4000.0), m))
             a = amp[hit] * rng.uniform(0.02, 0.08, m)
-            add_bubbles(self._direct, self.sr, onsets[hit], f0, a,
-                        rise=rng.uniform(0.1, 0.5, m), rng=rng)
+            add_bubbles(
+                self._direct, self.sr, onsets[hit], f0, a, rise=rng.uniform(0.1, 0.5, m), rng=rng
+            )
 
     def _window(self, onsets: np.ndarray, n: int) -> None:
         rng, k = self.rng, len(onsets)
@@ -160,8 +162,7 @@ class _RainSynth:
             bub = rng.random(kg) < 0.12
             if np.any(bub):
                 f0 = np.exp(rng.uniform(np.log(1500.0), np.log(4500.0), int(bub.sum())))
-                add_bubbles(self._direct, self.sr, g[bub], f0, amp[bub] * 0.02, rise=0.3,
-                            rng=rng)
+                add_bubbles(self._direct, self.sr, g[bub], f0, amp[bub] * 0.02, rise=0.3, rng=rng)
         # the rest fall outside, 3–20 m away, heard through the glass (the far band-pass)
         o = onsets[~on_glass]
         ko = len(o)
@@ -176,8 +177,9 @@ class _RainSynth:
         """Water running down the pane: runs of tiny, quick bubbles and drips."""
         rng, dur = self.rng, n / self.sr
         if rng.random() < 0.25 * dur:  # a new rivulet every ~4 s on average
-            self._rivulets.append([rng.uniform(0.4, 2.0), rng.uniform(15.0, 45.0),
-                                   rng.uniform(0.8, 1.3)])
+            self._rivulets.append(
+                [rng.uniform(0.4, 2.0), rng.uniform(15.0, 45.0), rng.uniform(0.8, 1.3)]
+            )
         alive = []
         for riv in self._rivulets:
             span = min(dur, riv[0])
@@ -186,8 +188,16 @@ class _RainSynth:
                 on = rng.integers(0, int(span * self.sr), m)
                 f0 = riv[2] * np.exp(rng.uniform(np.log(2000.0), np.log(5000.0), m))
                 a = rng.uniform(0.005, 0.02, m)
-                add_bubbles(self._direct, self.sr, on, f0, a, rise=rng.uniform(0.2, 0.8, m),
-                            damping_scale=1.5, rng=rng)
+                add_bubbles(
+                    self._direct,
+                    self.sr,
+                    on,
+                    f0,
+                    a,
+                    rise=rng.uniform(0.2, 0.8, m),
+                    damping_scale=1.5,
+                    rng=rng,
+                )
             riv[0] -= dur
             if riv[0] > 0:
                 alive.append(riv)
@@ -205,8 +215,10 @@ class _RainSynth:
         f = f1[:, None] * ratios[None, :] * rng.uniform(0.97, 1.03, (k, 4))
         dec = rng.uniform(0.006, 0.02, (k, 1)) / np.array([1.0, 1.3, 1.6, 1.8])[None, :]
         a = amp[:, None] * np.array([1.0, 0.6, 0.45, 0.3])[None, :] * rng.uniform(0.5, 1.0, (k, 4))
-        self._low.add(onsets, damped_modes(self.sr / _LOW, f, dec, a * 0.05, rng,
-                                           max_duration_s=0.1, attack_s=0.0))
+        self._low.add(
+            onsets,
+            damped_modes(self.sr / _LOW, f, dec, a * 0.05, rng, max_duration_s=0.1, attack_s=0.0),
+        )
         # the patter: the fabric's own dull tap (longer contact than on a hard surface)
         tau = 0.8e-3 * rng.uniform(0.6, 1.5, k)
         self._near.add(onsets, decays(self.sr, tau, amp))
@@ -265,7 +277,9 @@ class Rain(Trigger):
     """
 
     family = "rain"
-    description = "Rain: drop impacts, bubbles and a diffuse wash — outdoors, on a window, on a tent"
+    description = (
+        "Rain: drop impacts, bubbles and a diffuse wash — outdoors, on a window, on a tent"
+    )
     params = (
         Param("density_per_s", 400.0, 5.0, 3000.0, "1/s", "raindrops heard per second"),
         Param("brightness", 0.5, 0.0, 1.0, "", "0 dull … 1 bright"),
@@ -287,8 +301,9 @@ class Rain(Trigger):
         self._synth = _RainSynth(self.sr, self.variant, self.values, self.rng)
         # the wash carries the fraction w of the power at −20 dBFS RMS …
         g_rms = _TARGET_RMS * np.sqrt(1.0 - w) / drop_rms
-        self._synth.wash_level = _TARGET_RMS * np.sqrt(w) / (
-            g_rms * np.sqrt(self._synth.far_power_gain))
+        self._synth.wash_level = (
+            _TARGET_RMS * np.sqrt(w) / (g_rms * np.sqrt(self._synth.far_power_gain))
+        )
         # … unless the loudest drops (99.99th percentile) would then pass the
         # limiter's knee: sparse, spiky rain sits quieter rather than distorted
         peak = float(np.quantile(np.abs(y), 0.9999)) or 1.0

@@ -36,11 +36,6 @@ _CHUNK = 16384
 _HOP = 1024  # resonance update hop (pouring)
 _SPEED_OF_SOUND = 343.0
 _CAL_SEED = 0x3A7E5
-import os
-TAU=float(os.environ.get("TAU","0.05"))
-TAIL=float(os.environ.get("TAIL","0.02"))
-TRK=float(os.environ.get("TRK","0.0"))
-TRR=float(os.environ.get("TRR","60"))
 
 
 class _WaterSynth:
@@ -68,29 +63,32 @@ class _WaterSynth:
         nyq = 0.5 * sr
         if variant == "droplets":
             self._next = int(rng.uniform(0.05, 0.5) * sr)
-            # a thin trickle into the basin under the drips: small, quick bubbles
-            self.bank = BubbleBank(sr, rng, n=128, f_lo_hz=900.0, f_hi_hz=4500.0,
-                                   rise=(0.3, 1.0), damping_scale=(1.2, 2.0))
             return
         if variant == "stream":
-            self.bank = BubbleBank(sr, rng, f_lo_hz=250.0, f_hi_hz=4500.0, rise=(0.1, 0.7),
-                                   damping_scale=(1.0, 1.8))
+            self.bank = BubbleBank(
+                sr, rng, f_lo_hz=250.0, f_hi_hz=4500.0, rise=(0.1, 0.7), damping_scale=(1.0, 1.8)
+            )
             self.centre_hz = 700.0 * 2.0 ** (2.0 * b)
             # turbulent flow noise: pink-ish, 80 Hz … 1.5–4 kHz
-            b1, a1 = sps.butter(1, [80.0 / nyq, min(1500.0 + 2500.0 * b, 0.45 * sr) / nyq],
-                                btype="bandpass")
+            b1, a1 = sps.butter(
+                1, [80.0 / nyq, min(1500.0 + 2500.0 * b, 0.45 * sr) / nyq], btype="bandpass"
+            )
             self._flow = StatefulIIR(b1, a1)
-            self.flow_rms = float(np.sqrt(np.sum(sps.lfilter(b1, a1, np.r_[1.0,
-                                                                            np.zeros(sr)]) ** 2)))
+            self.flow_rms = float(
+                np.sqrt(np.sum(sps.lfilter(b1, a1, np.r_[1.0, np.zeros(sr)]) ** 2))
+            )
         else:  # pouring
-            self.bank = BubbleBank(sr, rng, f_lo_hz=400.0, f_hi_hz=3500.0, rise=(0.1, 0.5),
-                                   damping_scale=(1.2, 2.0))
+            self.bank = BubbleBank(
+                sr, rng, f_lo_hz=400.0, f_hi_hz=3500.0, rise=(0.1, 0.5), damping_scale=(1.2, 2.0)
+            )
             self.centre_hz = 900.0 * 2.0 ** (1.5 * b)
-            b1, a1 = sps.butter(1, [150.0 / nyq, min(2500.0 + 4000.0 * b, 0.45 * sr) / nyq],
-                                btype="bandpass")
+            b1, a1 = sps.butter(
+                1, [150.0 / nyq, min(2500.0 + 4000.0 * b, 0.45 * sr) / nyq], btype="bandpass"
+            )
             self._flow = StatefulIIR(b1, a1)
-            self.flow_rms = float(np.sqrt(np.sum(sps.lfilter(b1, a1, np.r_[1.0,
-                                                                            np.zeros(sr)]) ** 2)))
+            self.flow_rms = float(
+                np.sqrt(np.sum(sps.lfilter(b1, a1, np.r_[1.0, np.zeros(sr)]) ** 2))
+            )
             self._column = TimeVaryingResonator(sr, q=6.0, hop=_HOP)
             self._new_pour(first=True)
 
@@ -136,8 +134,7 @@ class _WaterSynth:
         k = int(counts.sum())
         self.events += k
         if k:
-            onsets = (np.repeat(np.arange(hops), counts) * _HOP
-                      + rng.integers(0, _HOP, k))
+            onsets = np.repeat(np.arange(hops), counts) * _HOP + rng.integers(0, _HOP, k)
             idx = self.bank.pick(rng, k, self.centre_hz, 0.8)
             self.bank.add(self._ola, rng, onsets, idx, rng.lognormal(0.0, 0.5, k))
         env = np.repeat(flow, _HOP)
@@ -171,20 +168,27 @@ class _WaterSynth:
         rng, sr = self.rng, self.sr
         f0 = float(np.exp(rng.uniform(np.log(650.0), np.log(1400.0)))) * 2.0 ** (1.2 * self.bright)
         amp = rng.lognormal(0.0, 0.2)
-        bub = bubbles(sr, np.array([f0]), np.array([amp]), rise=rng.uniform(0.4, 1.0),
-                      damping_scale=rng.uniform(0.5, 0.8), max_duration_s=0.15,
-                      decay_db=45.0, rng=rng)[0].astype(np.float64)
-        click = decays(sr, np.array([rng.uniform(0.1e-3, 0.3e-3)]), np.array([0.25 * amp]))[0]
+        bub = bubbles(
+            sr,
+            np.array([f0]),
+            np.array([amp]),
+            rise=rng.uniform(0.4, 1.0),
+            damping_scale=rng.uniform(0.5, 0.8),
+            max_duration_s=0.15,
+            decay_db=45.0,
+            rng=rng,
+        )[0].astype(np.float64)
+        click = decays(sr, np.array([rng.uniform(0.1e-3, 0.3e-3)]), np.array([0.03 * amp]))[0]
         click = click * rng.standard_normal(len(click))
         wave = bub
         wave[: len(click)] += click
         # a small room: a few ms later, an exponentially decaying diffuse tail
         tail_n = int(0.25 * sr)
-        tail = rng.standard_normal(tail_n) * np.exp(-np.arange(tail_n) / (TAU * sr)) * TAIL
+        tail = rng.standard_normal(tail_n) * np.exp(-np.arange(tail_n) / (0.05 * sr)) * 0.02
         out = np.zeros(max(len(wave), tail_n) + int(0.004 * sr))
         out[: len(wave)] += wave
         d0 = int(0.004 * sr)
-        out[d0:d0 + tail_n] += tail * amp
+        out[d0 : d0 + tail_n] += tail * amp
         return out
 
     def _droplets(self, n: int) -> np.ndarray:
@@ -196,11 +200,6 @@ class _WaterSynth:
             gap = rng.gamma(6.0, 1.0 / (6.0 * self.rate))
             self._next += max(1, int(gap * sr))
         self._next -= n
-        if TRK > 0:
-            k = int(rng.poisson(TRR * n / sr))
-            if k:
-                self.bank.add(self._ola, rng, rng.integers(0, n, k),
-                              self.bank.pick(rng, k, 2000.0, 0.7), TRK * rng.lognormal(0, 0.5, k))
         return self._ola.pop(n)
 
     def chunk(self, n: int) -> np.ndarray:
@@ -261,14 +260,20 @@ class Water(Trigger):
     family = "water"
     description = "Water: pouring into a vessel, droplets, a babbling stream (Minnaert bubbles)"
     params = (
-        Param("rate_per_s", 300.0, 0.2, 2000.0, "1/s",
-              "bubbles per second (pouring, stream) or drips per second (droplets)"),
+        Param(
+            "rate_per_s",
+            300.0,
+            0.2,
+            2000.0,
+            "1/s",
+            "bubbles per second (pouring, stream) or drips per second (droplets)",
+        ),
         Param("brightness", 0.5, 0.0, 1.0, "", "0 big low bubbles … 1 small high bubbles"),
         Param("fill_s", 8.0, 2.0, 40.0, "s", "seconds to fill one vessel (pouring)"),
         Param("flow_noise", 0.5, 0.0, 1.0, "", "turbulent flow noise against the bubbles"),
     )
     variant_defaults: ClassVar[Mapping[str, Mapping[str, float]]] = {
-        "pouring": {"rate_per_s": 400.0, "brightness": 0.5, "flow_noise": 0.5},
+        "pouring": {"rate_per_s": 300.0, "brightness": 0.5, "flow_noise": 0.5},
         "droplets": {"rate_per_s": 1.5, "brightness": 0.4, "flow_noise": 0.0},
         "stream": {"rate_per_s": 250.0, "brightness": 0.5, "flow_noise": 0.5},
     }
@@ -281,7 +286,7 @@ class Water(Trigger):
         # calibrate bubbles and flow noise separately, with a private fixed generator
         fn = self.values["flow_noise"]
         cal = _WaterSynth(self.sr, self.variant, self.values, np.random.default_rng(_CAL_SEED))
-        n_cal = int(3.0 * self.sr) // _CHUNK + 1
+        n_cal = int(1.5 * self.sr) // _CHUNK + 1
         cal.noise_level = 0.0
         bub = np.concatenate([cal.chunk(_CHUNK) for _ in range(n_cal)])
         bub_rms = float(np.sqrt(np.mean(bub**2))) or 1.0
