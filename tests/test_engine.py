@@ -128,3 +128,57 @@ def test_unwritable_output_is_a_clear_error(tmp_path) -> None:
     scene = _scene(duration_s=2)
     with pytest.raises(AudioFileError, match="does not exist"):
         render_to_file(scene, tmp_path / "no" / "dir" / "x.wav")
+
+
+def _lag(y: np.ndarray, sr: int) -> float:
+    """Interaural lag (ms) of the cross-correlation peak, below 1.5 kHz."""
+    import scipy.signal as sps
+
+    sos = sps.butter(4, 1500, "low", fs=sr, output="sos")
+    lo = sps.sosfilt(sos, y, axis=1)
+    xc = sps.correlate(lo[0], lo[1], mode="full", method="fft")
+    return (int(np.argmax(xc)) - (y.shape[1] - 1)) / sr * 1000
+
+
+@pytest.mark.parametrize(("output", "binaural", "expect_itd"), [
+    ("headphones", True, True), ("headphones", False, False), ("speakers", True, False)])
+def test_headphones_speakers_and_layer_opt_out(output: str, binaural: bool, expect_itd: bool) -> None:
+    scene = Scene(duration_s=4, seed=1, layers=[
+        Layer(trigger="noise", variant="pink", azimuth_deg=45, binaural=binaural)],
+        master=Master(output=output, fade_in_s=0, fade_out_s=0))
+    y = np.concatenate(list(SessionStream(scene)), axis=1).astype(np.float64)
+    left, right = np.sqrt(np.mean(y**2, axis=1))
+    assert left > 1.2 * right  # +45° is to the listener's left
+    lag = _lag(y, scene.sr)
+    if expect_itd:
+        assert -0.55 <= lag <= -0.2  # the left ear leads
+    else:
+        assert abs(lag) < 0.05
+
+
+def test_recording_layers_play_once_or_loop(tmp_path) -> None:
+    from susurrus import audio
+
+    sr = 48000
+    t = np.arange(sr) / sr
+    tone = (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)[None]
+    audio.write(tmp_path / "tone.wav", tone, 44100)  # resampled to the scene rate
+    for loop in (False, True):
+        scene = Scene(duration_s=5, layers=[Layer(kind="recording", path=str(tmp_path / "tone.wav"),
+                                                  loop=loop, crossfade_s=0.2, binaural=False)],
+                      master=Master(normalize=False, fade_in_s=0, fade_out_s=0))
+        y = np.concatenate(list(SessionStream(scene)), axis=1)
+        rms = np.sqrt((y[0, : 5 * sr] ** 2).reshape(50, -1).mean(axis=1))
+        assert rms[:8].min() > 0.05
+        if loop:
+            assert rms.min() > 0.05  # never a gap at the loop point
+        else:
+            assert rms[20:].max() < 1e-4  # played once, then silence
+
+
+def test_missing_recording_is_a_clear_error(tmp_path) -> None:
+    from susurrus.errors import AudioFileError
+
+    scene = Scene(duration_s=5, layers=[Layer(kind="recording", path=str(tmp_path / "none.wav"))])
+    with pytest.raises(AudioFileError, match="no such file"):
+        SessionStream(scene)

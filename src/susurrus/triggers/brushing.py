@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
+import scipy.signal as sps
 
+from ..dsp import StatefulSOS
 from . import register
 from ._friction import (
     bandpass_gain,
@@ -26,7 +28,33 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
     "hair": {"stroke_rate_hz": 1.0, "bristle_density": 0.8},
 }
 
-_LEVEL = {"mic": 0.4, "hair": 0.45}  # calibrated: about −20 dBFS RMS at the defaults
+_LEVEL = {"mic": 0.6, "hair": 0.3}  # calibrated: about −20 dBFS RMS at the defaults
+#: per variant: band sweep (start, end) in Hz at brightness 0.5 and whether it follows
+#: the stroke's speed (else its time), Gaussian width of the sweep on the bank (in
+#: natural-log frequency), band Q, high-pass (Hz), bristle grain rate at full speed
+#: (1/s), grain decay (ms), room-tone bed level (RMS, re full scale)
+_VOICE = {
+    "mic": {
+        "sweep": (1650.0, 500.0),
+        "by_speed": False,
+        "width": 0.66,
+        "q": 0.9,
+        "hp_hz": 250.0,
+        "grain_rate": 1700.0,
+        "grain_ms": 0.35,
+        "bed": 0.0022,
+    },
+    "hair": {
+        "sweep": (1600.0, 2900.0),
+        "by_speed": True,
+        "width": 0.87,
+        "q": 0.63,
+        "hp_hz": 490.0,
+        "grain_rate": 4700.0,
+        "grain_ms": 0.28,
+        "bed": 0.0018,
+    },
+}
 _N_BANDS = 6  # band-pass bank the sweeping resonance is interpolated on
 
 
@@ -72,60 +100,64 @@ class Brushing(EventTrigger):
     )
     variant_defaults: ClassVar[Mapping[str, Mapping[str, float]]] = {
         "mic": {
-            "stroke_rate_hz": 1.2,
+            "stroke_rate_hz": 1.1,
             "stroke_s": 0.55,
-            "brightness": 0.4,
-            "closeness": 0.7,
-            "bristle_density": 0.1,
+            "brightness": 0.5,
+            "closeness": 0.0,
+            "bristle_density": 0.02,
         },
         "hair": {
-            "stroke_rate_hz": 1.4,
-            "stroke_s": 0.45,
-            "brightness": 0.7,
-            "closeness": 0.2,
-            "bristle_density": 0.6,
+            "stroke_rate_hz": 1.2,
+            "stroke_s": 0.48,
+            "brightness": 0.5,
+            "closeness": 0.0,
+            "bristle_density": 0.2,
         },
     }
     chunk_size = 4096
 
     def _setup(self) -> None:
-        b = self.values["brightness"]
-        if self.variant == "mic":
-            start = 1650.0 * 2.0 ** (2.0 * (b - 0.4))  # 0.95 … 3.8 kHz
-            self._sweep = (start, start / 3.3)
-        else:
-            start = 2000.0 * 2.0 ** (2.0 * (b - 0.5))
-            self._sweep = (start, 2.0 * start)
+        self._voice = _VOICE[self.variant]
+        scale = 2.0 ** (2.0 * (self.values["brightness"] - 0.5))  # ±1 octave
+        self._sweep = (self._voice["sweep"][0] * scale, self._voice["sweep"][1] * scale)
+        # the bed: the room tone and the microphone's own noise, faint and dark
+        hp = sps.butter(2, 100.0, "highpass", fs=self.sr, output="sos")
+        lp = sps.butter(1, 2000.0, "lowpass", fs=self.sr, output="sos")
+        self._bed_filter = StatefulSOS(np.vstack([hp, lp]))
+        self._bed_gain = self._voice["bed"] / 0.25  # the filtered noise's RMS is ≈ 0.25
+
+    def _bed(self, n: int) -> np.ndarray:
+        return self._bed_filter(self.rng.standard_normal(n)) * self._bed_gain
 
     def _event(self) -> tuple[np.ndarray, float]:
-        rng, sr = self.rng, self.sr
+        rng, sr, voice = self.rng, self.sr, self._voice
         period = 1.0 / self.values["stroke_rate_hz"]
         dur = min(self.values["stroke_s"], 0.9 * period) * rng.uniform(0.8, 1.2)
         n = int(dur * sr)
         v = stroke_profile(n, rng, glide=rng.uniform(0.2, 0.4), tremor=0.15)
         level = v**1.9
         dens = self.values["bristle_density"]
-        grain_rate = 2000.0 if self.variant == "mic" else 8000.0
-        decay_ms = 0.35 if self.variant == "mic" else 0.2
-        imp = impulse_train(rng, grain_rate * v, sr, alpha=2.2, cap=10.0, level=level)
-        bursts = decaying_bursts(rng, imp, sr, decay_ms)
-        bursts /= np.sqrt(grain_rate * decay_ms * 2e-3)
+        grain_rate, grain_ms = voice["grain_rate"], voice["grain_ms"]
+        imp = impulse_train(rng, grain_rate * v, sr, alpha=2.2, cap=10.0, level=v)
+        bursts = decaying_bursts(rng, imp, sr, grain_ms)
+        bursts /= np.sqrt(grain_rate * grain_ms * 2e-3)
         exc = (1.0 - dens) * rng.standard_normal(n) * level + dens * bursts
         f1 = self._sweep[0] * rng.uniform(0.85, 1.15)
         f2 = self._sweep[1] * rng.uniform(0.85, 1.15)
-        log_centre = np.linspace(np.log(f1), np.log(f2), n)
+        along = v / max(float(v.max()), 1e-9) if voice["by_speed"] else np.linspace(0, 1, n)
+        log_centre = np.log(f1) + (np.log(f2) - np.log(f1)) * along
         centres = np.geomspace(min(f1, f2) / 1.3, min(max(f1, f2) * 1.3, 0.4 * sr), _N_BANDS)
-        weights = np.exp(-0.5 * ((np.log(centres)[:, None] - log_centre[None, :]) / 0.66) ** 2)
+        width = voice["width"]
+        weights = np.exp(-0.5 * ((np.log(centres)[:, None] - log_centre[None, :]) / width) ** 2)
         weights /= np.maximum(weights.sum(axis=0), 1e-9)
-        close = self.values["closeness"]
-        bass_gain = 3.0 * close if self.variant == "mic" else 2.0 * close
-        hp = 250.0 if self.variant == "mic" else 400.0
+        bass_gain = 3.0 * self.values["closeness"]
+        q, hp = voice["q"], voice["hp_hz"]
         y = np.zeros(n + 1024)
         for c, w in zip(centres, weights, strict=True):
 
             def gain(f: np.ndarray, c: float = float(c)) -> np.ndarray:
                 bass = 1.0 + bass_gain * lowpass_gain(f, 300.0, 1)  # proximity effect
-                return bass * bandpass_gain(f, c, 0.9) * highpass_gain(f, hp, 2)
+                return bass * bandpass_gain(f, c, q) * highpass_gain(f, hp, 2)
 
             y += shape(exc * w, sr, gain, pad=1024)
         fade(y, sr, 5.0)
