@@ -148,3 +148,29 @@ def one_pole_smooth(x: np.ndarray, coeff: float, state: float = 0.0) -> tuple[np
     """First-order low-pass ``y[n] = (1-c) x[n] + c y[n-1]``; returns (y, last state)."""
     y, _ = sps.lfilter([1.0 - coeff], [1.0, -coeff], x, zi=[coeff * state])
     return np.asarray(y), float(y[-1]) if len(y) else state
+
+
+def decorrelation_filters(
+    rng: np.random.Generator, *, n_taps: int = 2048, channels: int = 2, max_delay_ms: float = 8.0,
+    sr: int = 48000,
+) -> np.ndarray:
+    """FIR filters (channels, n_taps) with unit magnitude and independent random phase.
+
+    The phase of each filter is a random walk over frequency that starts at 0 at DC,
+    so its group delay stays within ±``max_delay_ms`` around a common bulk delay of
+    ``n_taps // 4`` samples: a mono signal through two of them becomes two channels
+    that sound like one diffuse source (coherent at the lowest frequencies, as a real
+    diffuse field is, incoherent above) with an unchanged spectrum and no audible smear.
+    """
+    n_bins = n_taps // 2 + 1
+    d_omega = 2 * np.pi / n_taps
+    step = max_delay_ms * 1e-3 * sr * d_omega  # largest phase step per bin
+    bulk = n_taps // 4
+    k = np.arange(n_bins)
+    out = np.empty((channels, n_taps))
+    for c in range(channels):
+        phase = np.concatenate([[0.0], np.cumsum(rng.uniform(-step, step, n_bins - 1))])
+        phase[-1] = 0.0 if n_taps % 2 == 0 else phase[-1]  # real Nyquist bin
+        spec = np.exp(1j * (phase - bulk * d_omega * k))
+        out[c] = np.fft.irfft(spec, n_taps)
+    return out

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.signal as sps
 
 from .. import audio, triggers
+from ..dsp import StreamingFIR, decorrelation_filters
 from ..errors import AudioFileError, ParameterError
 from ..loudness import KWeighting
 from ..scene.model import Layer, Scene
@@ -107,11 +108,8 @@ class LayerStream:
         self._sources: list[triggers.Trigger | RecordingSource]
         if layer.kind == "trigger":
             assert layer.trigger is not None
-            self._sources = [
-                triggers.create(layer.trigger, layer.variant, sr=sr,
-                                rng=np.random.default_rng(seqs[k]), **layer.params)
-                for k in ((0, 3) if diffuse else (0,))
-            ]
+            self._sources = [triggers.create(layer.trigger, layer.variant, sr=sr,
+                                             rng=np.random.default_rng(seqs[0]), **layer.params)]
         else:
             assert layer.path is not None
             self._sources = [RecordingSource(layer.path, sr=sr, loop=layer.loop,
@@ -121,6 +119,11 @@ class LayerStream:
         self.gain = db_to_amp(layer.gain_db)
         self.sr = sr
         self.spatial = None
+        self._decorrelate: list[StreamingFIR] = []
+        if diffuse and layer.kind == "trigger":
+            # one instance through two unit-magnitude random-phase filters: a diffuse bed
+            taps = decorrelation_filters(np.random.default_rng(seqs[3]), sr=sr)
+            self._decorrelate = [StreamingFIR(t) for t in taps]
         if not diffuse:
             from ..spatial import make_spatializer
 
@@ -134,10 +137,9 @@ class LayerStream:
 
     def read(self, n: int, *, with_activity: bool = True) -> np.ndarray:
         """The next ``n`` stereo samples (float64 ``(2, n)``)."""
-        if len(self._sources) == 2:  # diffuse: two independent instances, one per ear
-            y = np.concatenate([s.read(n) for s in self._sources], axis=0).astype(np.float64)
-        else:  # mono, or a stereo recording on a diffuse layer
-            y = np.asarray(self._sources[0].read(n), dtype=np.float64)
+        y = np.asarray(self._sources[0].read(n), dtype=np.float64)
+        if self._decorrelate:  # diffuse: the mono source decorrelated onto both ears
+            y = np.stack([f(y[0]) for f in self._decorrelate])
         if with_activity and self.layer.activity.pattern != "continuous":
             t = (self._pos + np.arange(n)) / self.sr
             env = self.envelope(t)
