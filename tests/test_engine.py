@@ -182,3 +182,24 @@ def test_missing_recording_is_a_clear_error(tmp_path) -> None:
     scene = Scene(duration_s=5, layers=[Layer(kind="recording", path=str(tmp_path / "none.wav"))])
     with pytest.raises(AudioFileError, match="no such file"):
         SessionStream(scene)
+
+
+def test_diffuse_bed_is_decorrelated_with_an_unchanged_spectrum() -> None:
+    import scipy.signal as sps
+
+    def iacc(a: np.ndarray, b: np.ndarray) -> float:  # max |xcorr| within ±1 ms, normalised
+        xc = sps.correlate(a, b, mode="full", method="fft")
+        mid = len(a) - 1
+        return float(np.abs(xc[mid - 48 : mid + 49]).max() / np.sqrt((a * a).sum() * (b * b).sum()))
+
+    scene = Scene(duration_s=10, seed=3, layers=[Layer(trigger="noise", variant="white", spread="diffuse")],
+                  master=Master(normalize=False, fade_in_s=0, fade_out_s=0))
+    y = np.concatenate(list(SessionStream(scene)), axis=1).astype(np.float64)[:, 4800:]
+    for lo, hi in [(500, 1000), (1000, 2000), (2000, 4000), (4000, 8000)]:
+        sos = sps.butter(4, [lo, hi], "band", fs=48000, output="sos")
+        assert iacc(sps.sosfilt(sos, y[0]), sps.sosfilt(sos, y[1])) < 0.5
+    f, p = sps.welch(y, fs=48000, nperseg=8192)
+    for fc in [250, 1000, 4000, 12000]:  # third-octave levels stay flat (white in, white out)
+        band = (f > fc / 2 ** (1 / 6)) & (f < fc * 2 ** (1 / 6))
+        lev = 10 * np.log10(p[:, band].mean(axis=1) / p[:, (f > 500) & (f < 16000)].mean(axis=1))
+        assert np.all(np.abs(lev) < 1.0), (fc, lev)

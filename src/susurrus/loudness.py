@@ -653,7 +653,7 @@ class LoudnessMeter:
     def integrated_lufs(self) -> float:
         """Gated integrated loudness, BS.1770-4 eq. 5–7 (``-inf`` if nothing passes)."""
         _, z_j = self._window_mean_square(MOMENTARY_STEPS)
-        return _integrated(z_j)
+        return gated_integrated_lufs(z_j)
 
     def result(self) -> LoudnessResult:
         """Everything measured so far (the stream can go on afterwards)."""
@@ -663,7 +663,7 @@ class LoudnessMeter:
         l_m, l_s = _loudness(z_m), _loudness(z_s)
         tp = math.nan if self.true_peak_meter is None else self.true_peak_meter.peak_dbtp()
         return LoudnessResult(
-            integrated_lufs=_integrated(z_m),
+            integrated_lufs=gated_integrated_lufs(z_m),
             loudness_range_lu=_loudness_range(z_s),
             true_peak_dbtp=tp,
             sample_peak_dbfs=_amp_db(self._sample_peak),
@@ -673,7 +673,7 @@ class LoudnessMeter:
         )
 
 
-def _integrated(z_j: F64) -> float:
+def gated_integrated_lufs(z_j: F64) -> float:
     """BS.1770-4 eq. 5–7 on the 400 ms block mean squares ``z_j`` (channel-weighted)."""
     l_j = _loudness(z_j)
     J_a = l_j > ABSOLUTE_GATE_LUFS  # absolute gate Γ_a

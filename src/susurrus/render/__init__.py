@@ -6,7 +6,6 @@ from .engine import (
     SessionStream,
     build_layers,
     calibrate,
-    gated_loudness,
     render_to_file,
 )
 from .master import MasterChain, MomentaryLeveler, TruePeakLimiter, fade_gains
@@ -21,6 +20,5 @@ __all__ = [
     "build_layers",
     "calibrate",
     "fade_gains",
-    "gated_loudness",
     "render_to_file",
 ]

@@ -29,7 +29,7 @@ import scipy.signal as sps
 from .. import audio, triggers
 from ..dsp import StreamingFIR, decorrelation_filters
 from ..errors import AudioFileError, ParameterError
-from ..loudness import KWeighting
+from ..loudness import KWeighting, gated_integrated_lufs
 from ..scene.model import Layer, Scene
 from ..units import db_to_amp
 from .activity import ActivityEnvelope
@@ -159,18 +159,6 @@ def build_layers(scene: Scene) -> list[LayerStream]:
 
 # -- calibration ---------------------------------------------------------------------
 
-def gated_loudness(block_power: np.ndarray) -> float:
-    """BS.1770-4 integrated loudness from 400 ms block powers (absolute −70, relative −10)."""
-    p = np.asarray(block_power, dtype=np.float64)
-    lk = -0.691 + 10 * np.log10(np.maximum(p, 1e-30))
-    p = p[lk > -70.0]
-    if p.size == 0:
-        return -math.inf
-    rel = -0.691 + 10 * np.log10(p.mean()) - 10.0
-    p = p[-0.691 + 10 * np.log10(p) > rel]
-    return float(-0.691 + 10 * np.log10(p.mean())) if p.size else -math.inf
-
-
 def _blocks_from_hops(hop_energy: np.ndarray) -> np.ndarray:
     """400 ms block powers (75 % overlap) from 100 ms hop mean-square energies."""
     if len(hop_energy) < 4:
@@ -257,7 +245,7 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
             t = (np.arange(c0, c1)[:, None] + (np.arange(10)[None, :] + 0.5) / 10) / 10.0
             env2 = (env(t.ravel()) ** 2).reshape(t.shape).mean(axis=1)
             est[c0 - h0 : c1 - h0] += e[np.arange(c0 - h0, c1 - h0) % len(e)] * env2
-    pre = gated_loudness(_blocks_from_hops(est))
+    pre = gated_integrated_lufs(_blocks_from_hops(est))
     if not math.isfinite(pre) or not scene.master.normalize:
         return Calibration(0.0, pre, 0.0, (n_w - n_a) / sr)
     gain = scene.master.target_lufs - pre
@@ -286,8 +274,8 @@ def _master_effect(scene: Scene, mix: np.ndarray, gain_db: float, hop: int,
         e_in.add(np.asarray(kw_in(block * g)))
         e_out.add(np.asarray(kw_out(chain.push(block))))
     e_out.add(np.asarray(kw_out(chain.flush())))
-    l_in = gated_loudness(_blocks_from_hops(e_in.values()))
-    l_out = gated_loudness(_blocks_from_hops(e_out.values()))
+    l_in = gated_integrated_lufs(_blocks_from_hops(e_in.values()))
+    l_out = gated_integrated_lufs(_blocks_from_hops(e_out.values()))
     return l_in, l_out
 
 
