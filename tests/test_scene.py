@@ -62,7 +62,7 @@ def scenes(draw: st.DrawFn) -> Scene:
         layers=draw(st.lists(layers(), min_size=1, max_size=4)),
         master=Master(
             target_lufs=target,
-            momentary_max_lufs=draw(st.floats(target, 0)),
+            momentary_max_lufs=draw(st.floats(max(target, -40.0), 0)),
             true_peak_dbtp=draw(st.floats(-30, 0)),
             fade_in_s=draw(st.floats(0, 3600)),
             fade_out_s=draw(st.floats(0, 3600)),

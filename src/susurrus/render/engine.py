@@ -133,10 +133,21 @@ class LayerStream:
                 distance_m=layer.distance_m, motion=layer.motion, period_s=layer.period_s,
                 mode=mode, rng=np.random.default_rng(seqs[2]),
             )
+        self._preroll = int(getattr(self.spatial, "latency_samples", 0)) if self.spatial else 0
         self._pos = 0
 
     def read(self, n: int, *, with_activity: bool = True) -> np.ndarray:
-        """The next ``n`` stereo samples (float64 ``(2, n)``)."""
+        """The next ``n`` stereo samples (float64 ``(2, n)``).
+
+        The spatial stage's latency is pre-rolled on the first read (its first
+        ``latency_samples`` are dropped), so a layer starts at full level at t = 0.
+        """
+        if self._preroll:
+            skip, self._preroll = self._preroll, 0
+            return self._read(skip + n, with_activity)[:, skip:]
+        return self._read(n, with_activity)
+
+    def _read(self, n: int, with_activity: bool) -> np.ndarray:
         y = np.asarray(self._sources[0].read(n), dtype=np.float64)
         if self._decorrelate:  # diffuse: the mono source decorrelated onto both ears
             y = np.stack([f(y[0]) for f in self._decorrelate])
