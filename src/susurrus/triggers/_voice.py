@@ -42,6 +42,7 @@ import struct
 import subprocess
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from importlib import resources
 from math import gcd
@@ -669,26 +670,50 @@ class VoiceEngine:
         self.brightness = brightness
         self._voice_name = ESPEAK_VOICES[(voice, whisper)]
         self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._pending: dict[str, Future[list[tuple[str, Any]]]] = {}
+        self._pool: ThreadPoolExecutor | None = None
         self._src_sr = 22050
         self._eq = voice_eq(
             synthesis_freqs(sr), closeness=closeness, brightness=brightness, whisper=True
         )
 
-    def prefetch(self, texts: Sequence[str]) -> None:
-        """Render the uncached phrases among ``texts`` in one espeak-ng process."""
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if not todo:
-            return
+    def _render(self, todo: list[str]) -> list[tuple[str, Any]]:
         ys, self._src_sr = espeak_render(
             todo, voice=self._voice_name, speed_wpm=self.espeak_wpm, pitch=self.pitch
         )
-        for t, y in zip(todo, ys):
-            env, power, hop_s = lpc_envelopes(y, self._src_sr)
-            self._cache[t] = (y, env, power, hop_s)
+        return [(t, (y, *lpc_envelopes(y, self._src_sr))) for t, y in zip(todo, ys)]
+
+    def _store(self, items: list[tuple[str, Any]]) -> None:
+        for t, entry in items:
+            self._cache[t] = entry
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
 
+    def prefetch(self, texts: Sequence[str], *, background: bool = False) -> None:
+        """Render the uncached phrases among ``texts`` in one espeak-ng process.
+
+        With ``background`` the render runs on a helper thread while synthesis goes
+        on; a phrase's render depends only on its text and the engine's fixed espeak
+        arguments, so the output is the same either way.
+        """
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache and t not in self._pending))
+        if not todo:
+            return
+        if not background:
+            self._store(self._render(todo))
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="espeak")
+        fut = self._pool.submit(self._render, todo)
+        for t in todo:
+            self._pending[t] = fut
+
     def _get(self, text: str) -> Any:
+        if text not in self._cache and text in self._pending:
+            fut = self._pending[text]
+            for t in [k for k, f in self._pending.items() if f is fut]:
+                del self._pending[t]
+            self._store(fut.result())
         if text not in self._cache:
             self.prefetch([text])
         self._cache.move_to_end(text)
@@ -805,6 +830,8 @@ class VoiceTrigger(Trigger):
         if self._deck[0] not in self.engine._cache:
             self.engine.prefetch(self._deck[:_BATCH])
         self._last = self._deck.pop(0)
+        # render the next phrases on a helper thread while this one is synthesised
+        self.engine.prefetch(self._deck[:_BATCH], background=True)
         return self._last
 
     # -- building blocks ---------------------------------------------------------------
