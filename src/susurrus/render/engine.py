@@ -202,14 +202,19 @@ def _hop_energy(kw: np.ndarray, hop: int) -> np.ndarray:
     return (kw[:, : n * hop] ** 2).reshape(kw.shape[0], n, hop).mean(axis=2).sum(axis=0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Calibration:
-    """What the calibration pre-pass found."""
+    """What the calibration pre-pass found.
+
+    ``premix`` holds the pre-master mix when the window covered the whole session
+    (short scenes): the render then uses it instead of rendering the layers twice.
+    """
 
     gain_db: float
     premaster_lufs: float
     master_reduction_db: float
     window_s: float
+    premix: np.ndarray | None = None
 
 
 def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT_BLOCK) -> Calibration:
@@ -226,19 +231,24 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
     if n_w - n_a < 4 * hop:
         n_a = max(0, n_w - 4 * hop)
     layers = build_layers(scene)
-    mix = np.zeros((2, n_w - n_a), dtype=np.float32)
+    n_total = int(round(total * sr))
+    # a window that covers the whole session is the session: keep its mix for the render
+    whole = n_a == 0 and w_end >= total and n_total <= int(window_s * sr) + hop
+    n_end = n_total if whole else n_w
+    mix = np.zeros((2, n_end - n_a), dtype=np.float32)
     hop_e: list[np.ndarray] = []
     for ls in layers:
         kw = KWeighting(sr, 2)
         acc = _HopEnergies(hop)
         pos = 0
-        while pos < n_w:
-            n = min(block_size, n_w - pos)
+        while pos < n_end:
+            n = min(block_size, n_end - pos)
             y = ls.read(n, with_activity=False)
             k = np.asarray(kw(y))
             lo = max(0, n_a - pos)
             if lo < n:
-                acc.add(k[:, lo:])
+                if pos < n_w:
+                    acc.add(k[:, lo : min(n, n_w - pos)])
                 t = (pos + lo + np.arange(n - lo)) / sr
                 gain = ls.envelope(t) if ls.layer.activity.pattern != "continuous" else 1.0
                 mix[:, pos + lo - n_a : pos + n - n_a] += y[:, lo:] * gain
@@ -257,18 +267,19 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
             env2 = (env(t.ravel()) ** 2).reshape(t.shape).mean(axis=1)
             est[c0 - h0 : c1 - h0] += e[np.arange(c0 - h0, c1 - h0) % len(e)] * env2
     pre = gated_integrated_lufs(_blocks_from_hops(est))
+    premix = mix if whole else None
     if not math.isfinite(pre) or not scene.master.normalize:
-        return Calibration(0.0, pre, 0.0, (n_w - n_a) / sr)
+        return Calibration(0.0, pre, 0.0, (n_w - n_a) / sr, premix)
     gain = scene.master.target_lufs - pre
     reduction = 0.0
     for _ in range(2):
-        l_in, l_out = _master_effect(scene, mix, gain + reduction, hop, block_size)
+        l_in, l_out = _master_effect(scene, mix[:, : n_w - n_a], gain + reduction, hop, block_size)
         if not (math.isfinite(l_in) and math.isfinite(l_out)):
             break
         reduction += l_in - l_out
         if abs(l_in - l_out) < 0.05:
             break
-    return Calibration(gain + reduction, pre, reduction, (n_w - n_a) / sr)
+    return Calibration(gain + reduction, pre, reduction, (n_w - n_a) / sr, premix)
 
 
 def _master_effect(scene: Scene, mix: np.ndarray, gain_db: float, hop: int,
@@ -305,10 +316,13 @@ class SessionStream:
         self.sr = scene.sr
         self.timing = scene.timing()
         self.total = int(round(self.timing.total_s * self.sr))
+        self._premix: np.ndarray | None = None
         if gain_db is None:
-            gain_db = calibrate(scene, block_size=block_size).gain_db if scene.master.normalize else 0.0
+            cal = calibrate(scene, block_size=block_size)
+            gain_db = cal.gain_db if scene.master.normalize else 0.0
+            self._premix = cal.premix
         self.gain_db = gain_db
-        self.layers = build_layers(scene)
+        self.layers = [] if self._premix is not None else build_layers(scene)
         m = scene.master
         self.master = MasterChain(self.sr, 2, gain_db=gain_db,
                                   momentary_max_lufs=m.momentary_max_lufs,
@@ -339,7 +353,9 @@ class SessionStream:
                 self._flushed = True
             return
         mix = np.zeros((2, n))
-        if self._pool is not None:
+        if self._premix is not None:
+            mix += self._premix[:, self._in : self._in + n]
+        elif self._pool is not None:
             for y in self._pool.map(lambda ls: ls.read(n), self.layers):
                 mix += y
         else:
