@@ -272,3 +272,33 @@ def test_ridge_impulses_count_the_ridges() -> None:
     rate = np.full(SR, 800.0)  # 0.2 m/s over 0.25 mm ridges
     imp = fr.ridge_impulses(np.random.default_rng(0), rate, SR, jitter=0.0)
     assert np.count_nonzero(imp) in range(798, 802)
+
+
+def test_brushing_mic_stroke_sweeps_down() -> None:
+    """The mic brush's band sweeps down along each stroke (the swoosh)."""
+    from susurrus.triggers.brushing import Brushing
+
+    t = Brushing(sr=SR, rng=np.random.default_rng(5), variant="mic", stroke_s=0.6)
+    first, second = [], []
+    for _ in range(8):
+        wave, _gap = t._event()
+        n = int(0.6 * 0.8 * SR)  # the shortest stroke: compare its two halves
+        low = fr.shape(wave[:n], SR, lambda f: fr.lowpass_gain(f, 4000.0, 4), pad=0)
+        first.append(centroid_hz(low[n // 8 : 3 * n // 8]))
+        second.append(centroid_hz(low[5 * n // 8 : 7 * n // 8]))
+    assert np.median(first) > 1.08 * np.median(second)
+
+
+def test_brushing_has_quiet_gaps_between_strokes() -> None:
+    y = render("brushing", "mic", 10.0, stroke_rate_hz=0.8)
+    env = envelope_db(y, 20)
+    assert np.percentile(env, 95) - np.percentile(env, 10) > 20.0
+
+
+@pytest.mark.parametrize("variant", ["paper", "plastic", "foil"])
+def test_crinkling_is_not_limited(variant: str) -> None:
+    """Loud gestures are turned down linearly, never clipped or saturated."""
+    from susurrus.triggers.crinkling import _PEAK
+
+    y = render("crinkling", variant, 8.0, seed=3)
+    assert np.abs(y).max() <= _PEAK + 1e-6

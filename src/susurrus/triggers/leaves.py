@@ -8,17 +8,20 @@ from typing import ClassVar
 import numpy as np
 import scipy.signal as sps
 
+from ..dsp import StatefulIIR, StatefulSOS
 from . import register
 from ._friction import pareto_amplitudes, soft_limit
 from .base import Param, Trigger
 
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
-    "wind": {"wind_speed_m_s": 8.0, "gustiness": 0.8},
+    "wind": {"wind_speed_m_s": 5.0, "gustiness": 0.7},
 }
 
-_LEVEL = 0.15  # calibrated: about −20 dBFS RMS at the defaults
+_LEVEL = 0.008  # calibrated: about −20 dBFS RMS at the defaults
 _CHUNK = 16384
-_CTRL = 256  # samples per control step of the gust process
+_CTRL = 256  # samples per control step of the gust and flutter processes
+_FLUTTER_HZ = 9.0  # bandwidth of the leaves' collective flutter
+_FLUTTER_DEPTH = 0.67  # standard deviation of the flutter in log-rate
 
 
 @register
@@ -28,49 +31,64 @@ class Leaves(Trigger):
     Physics
     -------
     Wind speed near the ground is gusty: a slowly varying mean with log-normal
-    gusts of a few seconds (modelled here as an Ornstein–Uhlenbeck process in
-    log-speed, time constant ≈ 2.5 s, depth ``gustiness``). The drag on a leaf grows
-    with the square of the speed, so the rate of leaf-on-leaf collisions and flutter
-    slaps grows ~``u²`` and their level ~``u``; each collision is a short, dry click
-    (a 0.5–3 ms noise burst; small stiff leaves bright, around 3–8 kHz, larger ones
-    darker, 1.5–3 kHz) whose energies are heavy-tailed as for other crackle
-    (Kramer & Lobkovsky 1996). Under the rustle, the wind itself: turbulent
-    low-frequency noise (below ~500 Hz) that follows the same gusts.
+    gusts of a few seconds (an Ornstein–Uhlenbeck process in log-speed, time
+    constant ≈ 2.5 s, depth ``gustiness``). A canopy is thousands of leaves, each
+    fluttering in the flow; a leaf brushing or tapping its neighbours is a tiny,
+    soft contact — a 2–4 ms burst of friction noise — and there are thousands of
+    them a second, so the sound is a *dense* rustle rather than separate clicks,
+    with nearly uniform contact energies (light leaves, no stored elastic energy to
+    snap). The drag on a leaf grows as ``u²``, so the contact rate grows ~``u²``,
+    their amplitude ~``u``, and the sliding-friction part of the rustle (force ∝ u²
+    times sliding speed ∝ u) in power ~``u³``. The canopy flutters collectively
+    (clusters of leaves in the same eddy) — a random modulation of the contact rate
+    below ~``_FLUTTER_HZ``. Leaves are thin plates: they radiate a band of ~0.5–3 kHz
+    (small stiff leaves higher, ``brightness``). Under the rustle, the wind itself:
+    faint turbulent noise around 200–650 Hz following the same gusts.
 
-    Continuous source: a fixed-size chunk loop with filter and gust state carried
-    over, so the stream does not depend on how callers cut it.
+    Continuous source: a fixed-size chunk loop with filter, gust and flutter state
+    carried over, so the stream does not depend on how callers cut it.
     """
 
     family = "leaves"
     description = "Leaves rustling in a gusty wind"
     params = (
         Param("wind_speed_m_s", 4.0, 0.5, 15.0, "m/s", "mean wind speed"),
-        Param("gustiness", 0.5, 0.0, 1.0, "", "depth of the gusts"),
+        Param("gustiness", 0.4, 0.0, 1.0, "", "depth of the gusts"),
         Param(
-            "rustle_density_per_s", 900.0, 50.0, 6000.0, "1/s", "leaf clicks per second at 4 m/s"
+            "rustle_density_per_s",
+            3800.0,
+            50.0,
+            20000.0,
+            "1/s",
+            "leaf contacts per second at 4 m/s",
         ),
         Param("brightness", 0.5, 0.0, 1.0, "", "small, stiff leaves (1) or large, soft (0)"),
     )
     variant_defaults: ClassVar[Mapping[str, Mapping[str, float]]] = {"wind": {}}
 
     def _setup(self) -> None:
-        sr, b = self.sr, self.values["brightness"]
+        sr = self.sr
+        scale = 2.0 ** (2.0 * (self.values["brightness"] - 0.5))
+        lo, hi = 450.0 * scale, min(3070.0 * scale, 0.4 * sr)
+        self._band = StatefulSOS(
+            np.vstack(
+                [
+                    sps.butter(2, lo, "highpass", fs=sr, output="sos"),
+                    sps.butter(2, hi, "lowpass", fs=sr, output="sos"),
+                ]
+            )
+        )
+        self._wind = StatefulSOS(sps.butter(1, [200.0, 640.0], "bandpass", fs=sr, output="sos"))
+        self._decay_ms = 2.8
+        self._env = StatefulIIR(np.array([1.0]), np.array([1.0, -np.exp(-1.0 / (2.8e-3 * sr))]))
         self._ou = 0.0  # log-gust state
         self._g_prev = 1.0
-        hi = min(3500.0 * 2.0 ** (1.2 * b), 0.4 * sr)
-        lo = 1200.0 * 2.0 ** (1.2 * b)
-        self._bands = [
-            sps.butter(2, [hi / 1.8, min(hi * 1.8, 0.45 * sr)], "bandpass", fs=sr, output="sos"),
-            sps.butter(2, [lo / 1.6, lo * 1.6], "bandpass", fs=sr, output="sos"),
-        ]
-        self._band_zi = [np.zeros((s.shape[0], 2)) for s in self._bands]
-        self._decay = [np.exp(-1000.0 / (ms * sr)) for ms in (0.7, 1.8)]
-        self._env_zi = [np.zeros(1), np.zeros(1)]
-        self._wind = sps.butter(2, [40.0, 450.0], "bandpass", fs=sr, output="sos")
-        self._wind_zi = np.zeros((self._wind.shape[0], 2))
+        # flutter: smooth random knots every 1 / _FLUTTER_HZ s (smoothstep in between)
+        self._knots = (float(self.rng.standard_normal()), float(self.rng.standard_normal()))
+        self._knot_phase = 0.0
 
-    def _gust(self) -> np.ndarray:
-        """Per-sample gust factor for one chunk (mean ≈ 1, log-normal)."""
+    def _gust(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-sample gust factor (mean ≈ 1, log-normal) and flutter (log, unit std)."""
         k = _CHUNK // _CTRL
         dt = _CTRL / self.sr
         theta = dt / 2.5
@@ -83,31 +101,41 @@ class Leaves(Trigger):
             steps[i] = x
         self._ou = x
         g = np.exp(steps - 0.5 * sigma**2)
-        ctrl = np.concatenate([[self._g_prev], g])
+        grid = np.arange(k + 1) * _CTRL
+        t = np.arange(_CHUNK)
+        g_s = np.interp(t, grid, np.concatenate([[self._g_prev], g]))
         self._g_prev = float(g[-1])
-        return np.interp(np.arange(_CHUNK), np.arange(k + 1) * _CTRL, ctrl)
+        # flutter knots
+        inc = _FLUTTER_HZ / self.sr
+        phase = self._knot_phase + t * inc
+        end = self._knot_phase + _CHUNK * inc
+        n_new = int(np.floor(end))
+        knots = np.concatenate([self._knots, self.rng.standard_normal(n_new)])
+        i = np.floor(phase).astype(int)
+        frac = phase - i
+        smooth = frac * frac * (3.0 - 2.0 * frac)
+        f_s = knots[i] * (1.0 - smooth) + knots[i + 1] * smooth
+        self._knots = (float(knots[n_new]), float(knots[n_new + 1]))
+        self._knot_phase = end - n_new
+        return g_s, f_s
 
     def _generate(self) -> np.ndarray:
         rng, sr = self.rng, self.sr
-        u = self.values["wind_speed_m_s"] * self._gust()
-        rel = u / 4.0
-        out = np.zeros(_CHUNK)
-        rate = self.values["rustle_density_per_s"] * rel**2
-        for j, share in enumerate((0.6, 0.4)):
-            lam = np.cumsum(rate * share) / sr
-            total = float(lam[-1])
-            count = int(rng.poisson(total))
-            marks = rng.uniform(0.0, total, count)
-            idx = np.minimum(np.searchsorted(lam, marks), _CHUNK - 1)
-            imp = np.zeros(_CHUNK)
-            np.add.at(imp, idx, pareto_amplitudes(rng, count, alpha=1.6, cap=16.0) * rel[idx])
-            c = self._decay[j]
-            env, self._env_zi[j] = sps.lfilter([1.0], [1.0, -c], imp, zi=self._env_zi[j])
-            clicks = env * rng.standard_normal(_CHUNK)
-            band, self._band_zi[j] = sps.sosfilt(self._bands[j], clicks, zi=self._band_zi[j])
-            out += band
-        wind, self._wind_zi = sps.sosfilt(
-            self._wind, rng.standard_normal(_CHUNK) * rel, zi=self._wind_zi
-        )
-        out = out * 0.35 + 0.6 * wind * rel
-        return soft_limit(out * _LEVEL)
+        g, fl = self._gust()
+        rel = self.values["wind_speed_m_s"] * g / 4.0
+        flutter = np.exp(_FLUTTER_DEPTH * fl)
+        density = self.values["rustle_density_per_s"]
+        rate = density * rel**2 * flutter
+        lam = np.cumsum(rate) / sr
+        total = float(lam[-1])
+        count = int(rng.poisson(total))
+        idx = np.minimum(np.searchsorted(lam, rng.uniform(0.0, total, count)), _CHUNK - 1)
+        imp = np.zeros(_CHUNK)
+        np.add.at(imp, idx, pareto_amplitudes(rng, count, alpha=5.0, cap=7.0) * rel[idx])
+        # each contact: a 2.8 ms decaying burst of noise; unit power at 4 m/s
+        contacts = self._env(imp) * rng.standard_normal(_CHUNK)
+        contacts *= 1.0 / np.sqrt(density * self._decay_ms * 1e-3 / 2.0)
+        friction = 2.0 * rng.standard_normal(_CHUNK) * rel * np.sqrt(flutter)
+        rustle = self._band(contacts + friction)
+        wind = self._wind(rng.standard_normal(_CHUNK)) * 0.088 * rel**2
+        return soft_limit((rustle + wind) * _LEVEL)
