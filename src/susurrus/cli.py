@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
 import sys
 import time
@@ -316,6 +317,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SusurrusError as exc:
         print(f"susurrus: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # e.g. `susurrus triggers | head`: the reader went away
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except BaseException as exc:
         from .audio import Interrupted
 
