@@ -765,6 +765,7 @@ class VoiceEngine:
         rb = np.sqrt(np.mean(b**2)) + 1e-12
         mix = v.copy()
         mix[:n] += b[:n] * (rv / rb) * 10 ** (rng.uniform(-17, -13) / 20)
+        mix = _time_warp(mix, self.sr, rng)
         # soft, warm, close: low-pass (no harsh sibilants), proximity shelf
         cutoff = float(
             np.clip((3200 + 2500 * self.brightness) * rng.uniform(0.9, 1.1), 1000, 0.45 * self.sr)
@@ -775,6 +776,23 @@ class VoiceEngine:
         warm_gain = 10 ** (6 * self.closeness * rng.uniform(0.8, 1.2) / 20) - 1.0
         lows = sps.sosfilt(sps.butter(2, 250.0, "lowpass", fs=self.sr, output="sos"), out)
         return np.asarray(out + warm_gain * lows)
+
+
+def _time_warp(x: np.ndarray, sr: int, rng: np.random.Generator, *, depth: float = 0.02,
+               knot_s: float = 0.25) -> np.ndarray:
+    """Read ``x`` at a smoothly wandering rate (1 ± ``depth``), fresh for every call.
+
+    Natural prosody drifts like this from one telling to the next; it also means no
+    single lag can line up two tellings of a phrase, so a voice that reuses an
+    espeak-ng render never repeats itself sample for sample.
+    """
+    n = len(x)
+    k = max(2, int(n / (knot_s * sr)) + 2)
+    knots = rng.uniform(-depth, depth, k)
+    rate = 1.0 + np.interp(np.arange(n) / (knot_s * sr), np.arange(k), knots)
+    pos = np.concatenate([[0.0], np.cumsum(rate[:-1])])
+    pos = pos[pos <= n - 1]
+    return np.interp(pos, np.arange(n), x)
 
 
 # ---------------------------------------------------------------------------------
