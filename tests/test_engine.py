@@ -203,3 +203,29 @@ def test_diffuse_bed_is_decorrelated_with_an_unchanged_spectrum() -> None:
         band = (f > fc / 2 ** (1 / 6)) & (f < fc * 2 ** (1 / 6))
         lev = 10 * np.log10(p[:, band].mean(axis=1) / p[:, (f > 500) & (f < 16000)].mean(axis=1))
         assert np.all(np.abs(lev) < 1.0), (fc, lev)
+
+
+def test_guided_script_layer_follows_its_timing() -> None:
+    """A paced-breathing script over a bed: cues land where the script puts them."""
+    from susurrus.scene.scripts import load_script
+
+    script = load_script("paced-breathing")
+    scene = Scene(duration_s=60, seed=2, layers=[
+        Layer(kind="script", script="paced-breathing", binaural=False)],
+        master=Master(normalize=False, fade_in_s=0, fade_out_s=0))
+    y = np.concatenate(list(SessionStream(scene)), axis=1)[0].astype(np.float64)
+    sr = scene.sr
+    env = np.sqrt(np.convolve(y**2, np.ones(sr // 20) / (sr // 20), mode="same"))
+    for cue in [c for c in script.cues if c.text and 1.0 < c.start_s < 55][:8]:
+        s0 = int(cue.start_s * sr)
+        assert env[s0 : s0 + sr].max() > 5 * env[max(0, s0 - sr // 4) : s0].mean() + 1e-6, cue
+
+
+def test_script_layer_validation() -> None:
+    from susurrus.errors import SceneError
+    from susurrus.scene import scene_from_dict
+
+    with pytest.raises(SceneError, match="guided script"):
+        scene_from_dict({"layers": [{"kind": "script", "script": "nope"}]})
+    with pytest.raises(SceneError, match="breaths"):
+        scene_from_dict({"layers": [{"kind": "script", "script": "body-scan", "params": {"x": 1}}]})

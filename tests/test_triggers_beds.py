@@ -111,6 +111,18 @@ def test_noise_low_cut_removes_rumble() -> None:
     )
 
 
+def test_grey_noise_starts_its_contour_at_40_hz() -> None:
+    """Grey's default low cut is 40 Hz: far less sub-bass than with the contour to 20 Hz."""
+
+    def sub(y: np.ndarray) -> float:
+        f, p = sps.welch(y, 48000, nperseg=16384)
+        return float(p[(f > 8) & (f < 25)].sum() / p.sum())
+
+    default = _render("noise", "grey", 10.0, seed=1)
+    full = _render("noise", "grey", 10.0, seed=1, low_cut_hz=20.0)
+    assert sub(default) < 0.2 * sub(full)
+
+
 # -- rain --------------------------------------------------------------------------------
 
 
@@ -227,6 +239,26 @@ def test_droplet_rate_follows_parameter() -> None:
         e = np.sqrt(np.mean(y[: len(y) // hop * hop].reshape(-1, hop) ** 2, axis=1))
         peaks, _ = sps.find_peaks(e, height=0.2 * e.max(), distance=int(0.15 * 48000 / hop))
         assert abs(len(peaks) - t.events_emitted) <= max(2, 0.1 * t.events_emitted)
+
+
+def test_droplet_trickle_level_follows_parameter() -> None:
+    """Between drips only the distant trickle remains, at ``trickle_db`` dBFS RMS."""
+
+    def gaps_db(level_db: float) -> float:
+        y = _render("water", "droplets", 20.0, seed=2, trickle_db=level_db)
+        hop = 480
+        e = np.mean(y[: len(y) // hop * hop].reshape(-1, hop) ** 2, axis=1)
+        quiet = e[e <= np.quantile(e, 0.3)]  # the quietest 30 % of 10 ms frames
+        return _db(max(float(np.mean(quiet)), 1e-20))
+
+    off, soft, loud = gaps_db(-90.0), gaps_db(-60.0), gaps_db(-45.0)
+    assert off < -80.0  # only the drips' decayed tails
+    assert loud - soft == pytest.approx(15.0, abs=2.0)
+    assert -50.0 < loud < -44.0  # ≈ the set RMS (the quiet frames sit a little lower)
+    # and its spectrum is dull: heard from afar, little above the 2 kHz low-pass
+    y = _render("water", "droplets", 10.0, seed=2, trickle_db=-45.0, rate_per_s=0.2)
+    f, p = sps.welch(y[int(5.5 * 48000) :], 48000, nperseg=4096)
+    assert p[(f > 6000) & (f < 12000)].mean() < 0.01 * p[(f > 300) & (f < 1500)].mean()
 
 
 def test_pouring_resonance_rises_over_a_pour() -> None:

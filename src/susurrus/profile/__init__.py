@@ -18,7 +18,7 @@ from .model import (
     Sensitivity,
     prior_mean,
 )
-from .scripts import Cue, Script, list_scripts, load_script, parse_script, render_script
+from ..scene.scripts import Cue, Script, list_scripts, load_script, parse_script, render_script
 from .sessions import (
     GOALS,
     Explanation,

@@ -42,17 +42,24 @@ MAX_RECORDING_S = 3600.0
 
 
 class RecordingSource:
-    """The user's own recording as a mono (or, for diffuse layers, stereo) stream.
+    """A recording (the user's file, or a voiced guided script) as a stream.
 
-    Played once (then silence) or looped with an equal-power crossfade of
-    ``crossfade_s`` between the end and the start. State: the read position.
+    Mono, or stereo for diffuse layers. Played once (then silence) or looped with
+    an equal-power crossfade of ``crossfade_s`` between the end and the start.
+    State: the read position.
     """
 
-    def __init__(self, path: str, *, sr: int, loop: bool, crossfade_s: float, stereo: bool) -> None:
+    @classmethod
+    def from_file(cls, path: str, *, sr: int, loop: bool, crossfade_s: float,
+                  stereo: bool) -> RecordingSource:
         inf = audio.info(path)
         if inf.duration_s > MAX_RECORDING_S:
             raise ParameterError("layer.path", path, f"a recording of at most {MAX_RECORDING_S:g} s")
         y, file_sr = audio.read(path)
+        return cls(y, file_sr, sr=sr, loop=loop, crossfade_s=crossfade_s, stereo=stereo)
+
+    def __init__(self, y: np.ndarray, file_sr: int, *, sr: int, loop: bool, crossfade_s: float,
+                 stereo: bool) -> None:
         y = y.astype(np.float64)
         if file_sr != sr:
             g = math.gcd(sr, file_sr)
@@ -110,9 +117,17 @@ class LayerStream:
             assert layer.trigger is not None
             self._sources = [triggers.create(layer.trigger, layer.variant, sr=sr,
                                              rng=np.random.default_rng(seqs[0]), **layer.params)]
-        else:
+        elif layer.kind == "recording":
             assert layer.path is not None
-            self._sources = [RecordingSource(layer.path, sr=sr, loop=layer.loop,
+            self._sources = [RecordingSource.from_file(layer.path, sr=sr, loop=layer.loop,
+                                                       crossfade_s=layer.crossfade_s, stereo=diffuse)]
+        else:
+            from ..scene.scripts import load_script, render_script
+
+            assert layer.script is not None
+            script = load_script(layer.script, breaths=layer.params.get("breaths", 1.0) > 0)
+            voiced = render_script(script, sr=sr, rng=np.random.default_rng(seqs[0]))
+            self._sources = [RecordingSource(voiced, sr, sr=sr, loop=layer.loop,
                                              crossfade_s=layer.crossfade_s, stereo=diffuse)]
         self.activity_seed = seqs[1]
         self.envelope = ActivityEnvelope(layer.activity, np.random.default_rng(seqs[1]))

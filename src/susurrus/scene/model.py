@@ -53,15 +53,19 @@ class Activity(BaseModel):
 
 
 class Layer(BaseModel):
-    """One layer: a trigger (family, variant, parameters) or the user's own recording."""
+    """One layer: a trigger (family, variant, parameters), the user's own recording, or a
+    guided whisper script (``kind = "script"``, ``script`` = a name from
+    :func:`susurrus.scene.scripts.list_scripts`; ``params.breaths = 0`` leaves out its
+    audible breaths). Recordings and scripts play once, or loop with a crossfade."""
 
     model_config = _Strict
     name: str = ""
-    kind: Literal["trigger", "recording"] = "trigger"
+    kind: Literal["trigger", "recording", "script"] = "trigger"
     trigger: str | None = None
     variant: str | None = None
     params: dict[str, float] = Field(default_factory=dict)
     path: str | None = None
+    script: str | None = None
     loop: bool = False
     crossfade_s: Annotated[float, Field(ge=0.0, le=30.0)] = 2.0
     gain_db: Annotated[float, Field(ge=-60.0, le=12.0)] = 0.0
@@ -92,11 +96,21 @@ class Layer(BaseModel):
                                  f"allowed: {', '.join(fam.variants)}")
             if self.path is not None:
                 raise ValueError("a trigger layer takes no 'path'")
-        else:
+        elif self.kind == "recording":
             if not self.path:
                 raise ValueError("a recording layer needs 'path'")
-            if self.trigger is not None:
-                raise ValueError("a recording layer takes no 'trigger'")
+            if self.trigger is not None or self.script is not None:
+                raise ValueError("a recording layer takes no 'trigger' or 'script'")
+        else:
+            from .scripts import list_scripts
+
+            if self.script not in list_scripts():
+                raise ValueError(f"script {self.script!r} is not a guided script; allowed: "
+                                 + ", ".join(list_scripts()))
+            if self.trigger is not None or self.path is not None:
+                raise ValueError("a script layer takes no 'trigger' or 'path'")
+            if set(self.params) - {"breaths"}:
+                raise ValueError("a script layer takes only params.breaths (0 or 1)")
         for k, v in self.params.items():
             if v != v or v in (float("inf"), float("-inf")):
                 raise ValueError(f"params.{k}={v} must be finite")
@@ -108,6 +122,8 @@ class Layer(BaseModel):
             return self.name
         if self.kind == "recording":
             return Path(self.path or "").name
+        if self.kind == "script":
+            return f"script:{self.script}"
         return f"{self.trigger}:{self.variant}" if self.variant else str(self.trigger)
 
 

@@ -200,15 +200,51 @@ def white(rng: np.random.Generator, n: int) -> NDArray[np.float32]:
     return b
 
 
+class IIR32:
+    """``scipy.signal.lfilter`` in float32 with its state carried between blocks.
+
+    Like :class:`susurrus.dsp.StatefulIIR` but staying in single precision (half the
+    memory traffic; ample for the low-order, well-conditioned filters used here).
+    State: the filter memories ``zi``.
+    """
+
+    def __init__(self, b: NDArray[np.floating], a: NDArray[np.floating]) -> None:
+        self.b = np.asarray(b, dtype=np.float32)
+        self.a = np.asarray(a, dtype=np.float32)
+        self._zi = np.zeros(max(len(self.a), len(self.b)) - 1, dtype=np.float32)
+
+    def __call__(self, x: NDArray[np.floating]) -> NDArray[np.float32]:
+        y, self._zi = sps.lfilter(self.b, self.a, np.asarray(x, dtype=np.float32), zi=self._zi)
+        return np.asarray(y, dtype=np.float32)
+
+
 class OverlapAdd:
     """An accumulator that events are scattered into and fixed chunks popped from.
 
     State kept between chunks: the pending samples (event tails that reach past the
     current chunk). Positions are in samples from the start of the next chunk to pop.
+
+    The accumulator is float32 and double-buffered: two preallocated buffers that
+    only grow, so steady-state streaming allocates nothing but the popped chunk
+    (allocating fresh mid-sized arrays every chunk costs more in page faults than
+    the arithmetic).
     """
 
     def __init__(self) -> None:
-        self._acc = np.zeros(0)
+        self._acc = np.zeros(1, dtype=np.float32)
+        self._spare = np.zeros(1, dtype=np.float32)
+        self._used = 0  # samples that may be non-zero; both buffers are zero beyond
+
+    def _reserve(self, need: int) -> NDArray[np.float32]:
+        """Make room for ``need`` samples; returns the live buffer."""
+        if need > len(self._acc):
+            cap = max(need, 2 * len(self._acc))
+            grown = np.zeros(cap, dtype=np.float32)
+            grown[: self._used] = self._acc[: self._used]
+            self._acc = grown
+            self._spare = np.zeros(cap, dtype=np.float32)
+        self._used = max(self._used, need)
+        return self._acc
 
     def add(self, onsets: NDArray[np.integer], waves: NDArray[np.floating]) -> None:
         """Add rows of ``waves`` (``(n, L)``) at integer ``onsets`` (``(n,)``, ≥ 0)."""
@@ -218,36 +254,36 @@ class OverlapAdd:
         on = np.asarray(onsets, dtype=np.int64)
         length = w.shape[1]
         need = int(on.max()) + length
-        if need > len(self._acc):
-            self._acc = np.concatenate([self._acc, np.zeros(need - len(self._acc))])
-        if length > 128:  # long rows: slice-adds are cheapest
-            acc = self._acc
+        acc = self._reserve(need)
+        if length > 256:  # long rows: slice-adds are cheapest
             for o, row in zip(on.tolist(), w):
                 acc[o : o + length] += row
-        else:  # many short rows: one scatter
+        else:  # many short rows: one unbuffered scatter-add
             idx = on[:, None] + np.arange(length)[None, :]
-            self._acc[:need] += np.bincount(idx.ravel(), weights=w.ravel(), minlength=need)
+            np.add.at(acc, idx.ravel(), w.astype(np.float32, copy=False).ravel())
 
     def add_one(self, onset: int, wave: NDArray[np.floating]) -> None:
         """Add one 1-D waveform at ``onset``."""
-        w = np.asarray(wave, dtype=np.float64).reshape(-1)
+        w = np.asarray(wave).reshape(-1)
         end = int(onset) + len(w)
-        if end > len(self._acc):
-            self._acc = np.concatenate([self._acc, np.zeros(end - len(self._acc))])
-        self._acc[int(onset) : end] += w
+        self._reserve(end)[int(onset) : end] += w
 
-    def pop(self, n: int) -> FloatArray:
-        """The next ``n`` samples (zeros where nothing was added)."""
-        if len(self._acc) < n:
-            self._acc = np.concatenate([self._acc, np.zeros(n - len(self._acc))])
-        out = self._acc[:n].copy()
-        self._acc = self._acc[n:]
+    def pop(self, n: int) -> NDArray[np.float32]:
+        """The next ``n`` samples (float32; zeros where nothing was added)."""
+        acc = self._reserve(n)
+        out = acc[:n].copy()
+        rest = self._used - n
+        if rest > 0:
+            self._spare[:rest] = acc[n : self._used]
+        acc[: self._used] = 0.0
+        self._acc, self._spare = self._spare, acc
+        self._used = max(rest, 0)
         return out
 
 
 def smooth_random_gain(
     rng: np.random.Generator, prev: float, n: int, *, depth_db: float, pull: float = 0.1
-) -> tuple[FloatArray, float]:
+) -> tuple[NDArray[np.float32], float]:
     """A slowly wandering gain (a mean-reverting random walk in dB), ramped over ``n`` samples.
 
     Returns the per-sample linear gain ramp from ``prev`` (dB) to the new value
@@ -255,9 +291,9 @@ def smooth_random_gain(
     """
     new = prev * (1.0 - pull) + rng.normal(0.0, depth_db * np.sqrt(2 * pull))
     g0, g1 = 10.0 ** (prev / 20.0), 10.0 ** (new / 20.0)
-    ramp = np.arange(n, dtype=np.float64)
-    ramp *= (g1 - g0) / n
-    ramp += g0
+    ramp = np.arange(n, dtype=np.float32)
+    ramp *= np.float32((g1 - g0) / n)
+    ramp += np.float32(g0)
     return ramp, float(new)
 
 
@@ -287,20 +323,24 @@ class LowRateOverlapAdd:
     def __init__(self, factor: int) -> None:
         self.factor = int(factor)
         self._ola = OverlapAdd()
-        self._last = 0.0
+        self._last = np.float32(0.0)
         self._frac = (np.arange(self.factor) / self.factor).astype(np.float32)
 
     def add(self, onsets: NDArray[np.integer], waves: NDArray[np.floating]) -> None:
         """Add rows of ``waves`` (sampled at ``sr / factor``) at full-rate ``onsets``."""
         self._ola.add(np.asarray(onsets) // self.factor, waves)
 
-    def pop(self, n: int) -> FloatArray:
+    def pop(self, n: int) -> NDArray[np.float32]:
         """The next ``n`` full-rate samples (``n`` must be a multiple of ``factor``)."""
         m = n // self.factor
-        lo = np.concatenate([[self._last], self._ola.pop(m)])
-        self._last = float(lo[-1])
-        a, b = lo[:-1, None], lo[1:, None]
-        return np.asarray((a + (b - a) * self._frac[None, :]).reshape(-1), dtype=np.float64)
+        lo = np.empty(m + 1, dtype=np.float32)
+        lo[0] = self._last
+        lo[1:] = self._ola.pop(m)
+        self._last = lo[-1]
+        step = lo[1:] - lo[:-1]
+        out = np.multiply(step[:, None], self._frac[None, :])
+        out += lo[:-1, None]
+        return out.reshape(-1)
 
 
 class BubbleBank:
@@ -374,14 +414,12 @@ class BubbleBank:
         skips = rng.integers(0, 8, k)
         grains = self.grains
         need = int(np.max(onsets)) + max(len(grains[i]) for i in idx)
-        if need > len(ola._acc):
-            ola._acc = np.concatenate([ola._acc, np.zeros(need - len(ola._acc))])
-        acc = ola._acc
+        acc = ola._reserve(need)
         for o, i, g, s in zip(
             np.asarray(onsets).tolist(), np.asarray(idx).tolist(), gains.tolist(), skips.tolist()
         ):
             w = grains[i][s:]
-            acc[o : o + len(w)] += g * w
+            acc[o : o + len(w)] += np.float32(g) * w
 
 
 class TimeVaryingResonator:
@@ -396,15 +434,22 @@ class TimeVaryingResonator:
         self.sr = float(sr)
         self.q = float(q)
         self.hop = int(hop)
-        self._zi = np.zeros(2)
+        self._zi = np.zeros(2, dtype=np.float32)
 
-    def __call__(self, x: FloatArray, f_hz: FloatArray) -> FloatArray:
+    def __call__(self, x: NDArray[np.floating], f_hz: FloatArray) -> NDArray[np.float32]:
         """Filter ``x``; ``f_hz`` holds one centre frequency per hop (len(x)/hop values)."""
-        out = np.empty(len(x))
-        for j, f in enumerate(np.asarray(f_hz, dtype=np.float64)):
+        x32 = np.asarray(x, dtype=np.float32)
+        out = np.empty(len(x32), dtype=np.float32)
+        f = np.asarray(f_hz, dtype=np.float64)
+        r = np.exp(-np.pi * (f / self.q) / self.sr)
+        w = 2 * np.pi * f / self.sr
+        a1 = (-2.0 * r * np.cos(w)).astype(np.float32)
+        a2 = (r * r).astype(np.float32)
+        b0 = (2.0 * (1.0 - r) * np.sin(w)).astype(np.float32)
+        one = np.float32(1.0)
+        for j in range(len(f)):
             sl = slice(j * self.hop, (j + 1) * self.hop)
-            r = np.exp(-np.pi * (f / self.q) / self.sr)
-            a = [1.0, -2.0 * r * np.cos(2 * np.pi * f / self.sr), r * r]
-            b = [2.0 * (1.0 - r) * np.sin(2 * np.pi * f / self.sr)]
-            out[sl], self._zi = sps.lfilter(b, a, x[sl], zi=self._zi)
+            out[sl], self._zi = sps.lfilter(
+                b0[j : j + 1], np.array([one, a1[j], a2[j]]), x32[sl], zi=self._zi
+            )
         return out

@@ -247,6 +247,8 @@ class Noise(Trigger):
         spectrum exact.
     low_cut_hz
         Below this frequency the shape is clamped (and rolled off an octave lower).
+        20 Hz by default; 40 Hz for grey, whose 40-phon contour climbs steeply below
+        40 Hz (to ≈ 99 dB SPL at 20 Hz), beyond what most headphones reproduce.
     """
 
     family = "noise"
@@ -269,7 +271,10 @@ class Noise(Trigger):
             "the nominal shape holds above this frequency; rolled off an octave below",
         ),
     )
-    variant_defaults: ClassVar[dict[str, dict[str, float]]] = {}
+    #: grey starts its contour at 40 Hz: below, the 40-phon curve asks for +30 dB
+    #: and more (≈ 99 dB SPL at 20 Hz against 40 dB at 1 kHz) — beyond most headphones
+    #: and small speakers, and heard, if at all, as rumble (wind) rather than as noise
+    variant_defaults: ClassVar[dict[str, dict[str, float]]] = {"grey": {"low_cut_hz": 40.0}}
 
     #: samples per generated chunk
     chunk_size: ClassVar[int] = 24576

@@ -8,9 +8,9 @@ from typing import ClassVar
 import numpy as np
 import scipy.signal as sps
 
-from ..dsp import StatefulIIR
 from . import register
 from ._liquids import (
+    IIR32,
     LowRateOverlapAdd,
     OverlapAdd,
     add_bubbles,
@@ -32,7 +32,7 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
 }
 
 _TARGET_RMS = 0.1  # −20 dBFS
-_CHUNK = 16384
+_CHUNK = 32768
 _CAL_SEED = 0x5EED0A1
 _CAL_S = 1.5
 _LOW = 16  # rate divisor for the membrane modes (tent)
@@ -86,9 +86,9 @@ class _RainSynth:
             "window": ((900.0, 4000.0 + 8000.0 * b), (250.0, 1500.0 + 1500.0 * b)),
             "tent": ((250.0, 900.0 + 2500.0 * b), (150.0, 1000.0 + 1500.0 * b)),
         }[variant]
-        self._near_filter = StatefulIIR(*_bandpass(sr, *near_band))
+        self._near_filter = IIR32(*_bandpass(sr, *near_band))
         bf, af = _bandpass(sr, *far_band)
-        self._far_filter = StatefulIIR(bf, af)
+        self._far_filter = IIR32(bf, af)
         self.far_power_gain = _power_gain(bf, af, sr)
 
     # -- one chunk -------------------------------------------------------------------

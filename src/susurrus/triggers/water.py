@@ -8,9 +8,9 @@ from typing import ClassVar
 import numpy as np
 import scipy.signal as sps
 
-from ..dsp import StatefulIIR
 from . import register
 from ._liquids import (
+    IIR32,
     BubbleBank,
     OverlapAdd,
     TimeVaryingResonator,
@@ -27,7 +27,7 @@ __all__ = ["JUDGE_SETTINGS", "Water"]
 #: The second parameter setting the recognition test renders for each variant.
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
     "pouring": {"rate_per_s": 250.0, "fill_s": 6.0},
-    "droplets": {"rate_per_s": 2.0, "brightness": 0.7},
+    "droplets": {"rate_per_s": 0.8, "brightness": 0.6, "trickle_db": -50.0},
     "stream": {"rate_per_s": 400.0, "brightness": 0.4},
 }
 
@@ -36,6 +36,16 @@ _CHUNK = 16384
 _HOP = 1024  # resonance update hop (pouring)
 _SPEED_OF_SOUND = 343.0
 _CAL_SEED = 0x3A7E5
+#: the distant trickle under the drips: a gentle brook (stream model) …
+_TRICKLE: dict[str, float] = {
+    "rate_per_s": 250.0,
+    "brightness": 0.5,
+    "fill_s": 8.0,
+    "flow_noise": 0.5,
+}
+#: … heard from afar: air absorption and the basin's rim take its highs
+_TRICKLE_LP_HZ = 2000.0
+_TRICKLE_OFF_DB = -90.0
 
 
 class _WaterSynth:
@@ -63,6 +73,12 @@ class _WaterSynth:
         nyq = 0.5 * sr
         if variant == "droplets":
             self._next = int(rng.uniform(0.05, 0.5) * sr)
+            # the distant trickle: a quiet brook-like bubble population heard from
+            # afar (its highs absorbed), at trickle_level (set by the owner)
+            self.trickle = _WaterSynth(sr, "stream", _TRICKLE, rng)
+            self.trickle.noise_level = 0.0
+            self.trickle_level = 0.0
+            self._far_lp = IIR32(*sps.butter(2, _TRICKLE_LP_HZ / nyq))
             return
         if variant == "stream":
             self.bank = BubbleBank(
@@ -73,7 +89,7 @@ class _WaterSynth:
             b1, a1 = sps.butter(
                 1, [80.0 / nyq, min(1500.0 + 2500.0 * b, 0.45 * sr) / nyq], btype="bandpass"
             )
-            self._flow = StatefulIIR(b1, a1)
+            self._flow = IIR32(b1, a1)
             self.flow_rms = float(
                 np.sqrt(np.sum(sps.lfilter(b1, a1, np.r_[1.0, np.zeros(sr)]) ** 2))
             )
@@ -85,7 +101,7 @@ class _WaterSynth:
             b1, a1 = sps.butter(
                 1, [150.0 / nyq, min(2500.0 + 4000.0 * b, 0.45 * sr) / nyq], btype="bandpass"
             )
-            self._flow = StatefulIIR(b1, a1)
+            self._flow = IIR32(b1, a1)
             self.flow_rms = float(
                 np.sqrt(np.sum(sps.lfilter(b1, a1, np.r_[1.0, np.zeros(sr)]) ** 2))
             )
@@ -137,7 +153,7 @@ class _WaterSynth:
             onsets = np.repeat(np.arange(hops), counts) * _HOP + rng.integers(0, _HOP, k)
             idx = self.bank.pick(rng, k, self.centre_hz, 0.8)
             self.bank.add(self._ola, rng, onsets, idx, rng.lognormal(0.0, 0.5, k))
-        env = np.repeat(flow, _HOP)
+        env = np.repeat(flow.astype(np.float32), _HOP)
         g, self._level_db = smooth_random_gain(rng, self._level_db, n, depth_db=3.0, pull=0.3)
         splash = self._flow(white(rng, n) * env * g) * (self.noise_level / self.flow_rms)
         dry = self._ola.pop(n) + splash
@@ -172,7 +188,7 @@ class _WaterSynth:
             sr,
             np.array([f0]),
             np.array([amp]),
-            rise=rng.uniform(0.4, 1.0),
+            rise=rng.uniform(0.15, 0.5),
             damping_scale=rng.uniform(0.5, 0.8),
             max_duration_s=0.15,
             decay_db=45.0,
@@ -200,7 +216,10 @@ class _WaterSynth:
             gap = rng.gamma(6.0, 1.0 / (6.0 * self.rate))
             self._next += max(1, int(gap * sr))
         self._next -= n
-        return self._ola.pop(n)
+        y = self._ola.pop(n)
+        if self.trickle_level > 0.0:
+            y += self._far_lp(self.trickle.chunk(n)) * self.trickle_level
+        return y
 
     def chunk(self, n: int) -> np.ndarray:
         if self.variant == "pouring":
@@ -208,6 +227,32 @@ class _WaterSynth:
         if self.variant == "stream":
             return self._stream(n)
         return self._droplets(n)
+
+
+def _calibrate(
+    sr: int, variant: str, values: Mapping[str, float], *, lowpass_hz: float | None = None
+) -> tuple[float, float, float]:
+    """Level a continuous variant with a private fixed generator (1.5 s render).
+
+    Returns the flow-noise level (in units of the bubble layer's RMS, from
+    ``flow_noise``), and the RMS and 99.99th-percentile peak of the mix (optionally
+    low-passed at ``lowpass_hz``).
+    """
+    fn = values["flow_noise"]
+    n_cal = int(1.5 * sr) // _CHUNK + 1
+    cal = _WaterSynth(sr, variant, values, np.random.default_rng(_CAL_SEED))
+    cal.noise_level = 0.0
+    bub = np.concatenate([cal.chunk(_CHUNK) for _ in range(n_cal)])
+    bub_rms = float(np.sqrt(np.mean(bub**2))) or 1.0
+    noise = bub_rms * 30.0 if fn >= 1.0 else bub_rms * float(np.sqrt(fn / max(1e-6, 1.0 - fn)))
+    cal = _WaterSynth(sr, variant, values, np.random.default_rng(_CAL_SEED))
+    cal.noise_level = noise
+    y = np.concatenate([cal.chunk(_CHUNK) for _ in range(n_cal)])
+    if lowpass_hz is not None:
+        y = sps.lfilter(*sps.butter(2, lowpass_hz / (0.5 * sr)), y)
+    rms = float(np.sqrt(np.mean(y**2))) or 1.0
+    peak = float(np.quantile(np.abs(y), 0.9999)) or 1.0
+    return noise, rms, peak
 
 
 @register
@@ -231,10 +276,18 @@ class Water(Trigger):
         (e.g. 330 Hz → 1.5 kHz), the classic filling-bottle glug. Then a pause, and a
         new vessel (height, width) is filled.
     ``droplets``
-        A leaking tap: drips at ``rate_per_s`` on average, quasi-regular (gamma
-        intervals of shape 6). Each drip: a faint impact click and a large bubble
-        (650 Hz–2.8 kHz) ringing 20–60 ms with a strong upward chirp (ξ 0.4–1.0),
-        plus a small room's diffuse tail.
+        A leaking tap over a basin: drips at ``rate_per_s`` on average,
+        quasi-regular (gamma intervals of shape 6). Each drop that falls into the
+        water entrains one large bubble (regular entrainment, Pumphrey & Crum 1990):
+        a faint impact click, then the bubble's ring (650 Hz–2.8 kHz) for 20–60 ms
+        with an upward chirp (ξ 0.15–0.5), plus a small room's diffuse tail. Under
+        the drips, a distant trickle (water running into the drain, a gutter
+        outside): a gentle brook-like bubble population plus flow noise (the
+        ``stream`` model at 250 bubbles/s), heard from afar — air absorption and the
+        basin's rim take its highs (2nd-order low-pass at 2 kHz) — at
+        ``trickle_db`` dBFS RMS, some 45 dB under the drips' peaks. Real drip
+        recordings are never silent between drops; without it, the gaps read as
+        silence and the drops alone as plops and taps.
     ``stream``
         A babbling brook: a dense population of bubbles of all sizes (250 Hz–
         4.5 kHz, log-normal around a centre set by ``brightness``) at ``rate_per_s``
@@ -255,6 +308,8 @@ class Water(Trigger):
         Seconds to fill one vessel (pouring).
     flow_noise
         Share of the turbulent flow noise against the bubbles (pouring, stream).
+    trickle_db
+        RMS level (dBFS) of the distant trickle under the drips (droplets); −90 is off.
     """
 
     family = "water"
@@ -271,6 +326,14 @@ class Water(Trigger):
         Param("brightness", 0.5, 0.0, 1.0, "", "0 big low bubbles … 1 small high bubbles"),
         Param("fill_s", 8.0, 2.0, 40.0, "s", "seconds to fill one vessel (pouring)"),
         Param("flow_noise", 0.5, 0.0, 1.0, "", "turbulent flow noise against the bubbles"),
+        Param(
+            "trickle_db",
+            -52.0,
+            _TRICKLE_OFF_DB,
+            -30.0,
+            "dBFS",
+            f"RMS of the distant trickle under the drips (droplets; {_TRICKLE_OFF_DB:g} = off)",
+        ),
     )
     variant_defaults: ClassVar[Mapping[str, Mapping[str, float]]] = {
         "pouring": {"rate_per_s": 300.0, "brightness": 0.5, "flow_noise": 0.5},
@@ -282,23 +345,15 @@ class Water(Trigger):
         self._synth = _WaterSynth(self.sr, self.variant, self.values, self.rng)
         if self.variant == "droplets":
             self._gain = 0.5
+            level_db = self.values["trickle_db"]
+            if level_db > _TRICKLE_OFF_DB:
+                noise, rms, _ = _calibrate(self.sr, "stream", _TRICKLE, lowpass_hz=_TRICKLE_LP_HZ)
+                tr = self._synth.trickle
+                tr.noise_level = noise
+                self._synth.trickle_level = 10.0 ** (level_db / 20.0) / (self._gain * rms)
             return
-        # calibrate bubbles and flow noise separately, with a private fixed generator
-        fn = self.values["flow_noise"]
-        cal = _WaterSynth(self.sr, self.variant, self.values, np.random.default_rng(_CAL_SEED))
-        n_cal = int(1.5 * self.sr) // _CHUNK + 1
-        cal.noise_level = 0.0
-        bub = np.concatenate([cal.chunk(_CHUNK) for _ in range(n_cal)])
-        bub_rms = float(np.sqrt(np.mean(bub**2))) or 1.0
-        # noise_level is in units of the bubble layer's RMS
-        self._synth.noise_level = bub_rms * np.sqrt(fn / max(1e-6, 1.0 - fn))
-        if fn >= 1.0:
-            self._synth.noise_level = bub_rms * 30.0
-        cal = _WaterSynth(self.sr, self.variant, self.values, np.random.default_rng(_CAL_SEED))
-        cal.noise_level = self._synth.noise_level
-        y = np.concatenate([cal.chunk(_CHUNK) for _ in range(n_cal)])
-        rms = float(np.sqrt(np.mean(y**2))) or 1.0
-        peak = float(np.quantile(np.abs(y), 0.9999)) or 1.0
+        noise, rms, peak = _calibrate(self.sr, self.variant, self.values)
+        self._synth.noise_level = noise
         self._gain = min(_TARGET_RMS / rms, 0.75 / peak)
 
     @property
