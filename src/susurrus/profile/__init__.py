@@ -6,6 +6,7 @@ a goal (relax, sleep, focus, unwind) with an explanation; ``scripts``: guided wh
 scripts parsed into timed cues.
 """
 
+from ..scene.scripts import Cue, Script, list_scripts, load_script, parse_script, render_script
 from .discovery import clip_scene, next_clip, render_clip, sample_params
 from .model import (
     MIN_RATINGS,
@@ -18,7 +19,6 @@ from .model import (
     Sensitivity,
     prior_mean,
 )
-from ..scene.scripts import Cue, Script, list_scripts, load_script, parse_script, render_script
 from .sessions import (
     GOALS,
     Explanation,
