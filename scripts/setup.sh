@@ -14,6 +14,7 @@ APT_PACKAGES=(
   ffmpeg             # benchmark and loudness cross-check peer
   sonic-pi-samples   # CC0 real recordings used by tests
   alsa-utils         # speech recordings used by tests
+  postgresql         # PostgreSQL server for the storage tests (tests/_pg.py starts a throwaway cluster)
 )
 
 missing=()

@@ -14,7 +14,10 @@ from susurrus.cli import build_parser
 from susurrus.families import FAMILY_IDS
 
 COMMANDS = [["render"], ["play"], ["presets"], ["triggers"], ["scene"], ["scene", "share"],
-            ["scene", "load"]]
+            ["scene", "load"], ["analyze"], ["soften"], ["journal", "checkin"], ["journal", "sleep"],
+            ["journal", "list"], ["questionnaire", "phq9"], ["questionnaire", "gad7"],
+            ["hr", "import"], ["report"], ["profile", "export"], ["profile", "import"],
+            ["profile", "delete"]]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)

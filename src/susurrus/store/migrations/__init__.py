@@ -1,0 +1,1 @@
+"""Alembic migrations of the journal schema (run on open by :func:`susurrus.store.open_store`)."""
