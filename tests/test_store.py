@@ -145,6 +145,7 @@ def test_profile_tables_walk_the_schema() -> None:
         "questionnaire_responses",
         "hr_recordings",
         "hr_samples",
+        "listener_models",
     }
     assert names.index("hr_recordings") < names.index("hr_samples")
     assert names.index("sessions") < names.index("checkins")
@@ -306,6 +307,7 @@ def test_delete_removes_everything(store: Store) -> None:
         "sleep_entries": 1,
         "sessions": 1,
         "questionnaire_responses": 1,
+        "listener_models": 0,
         "profiles": 1,
     }
     by_name = {t.name: t for t in profile_tables()}
@@ -363,6 +365,7 @@ def test_csv_export_has_a_file_per_table(store: Store, tmp_path: Path) -> None:
         "questionnaire_responses.csv",
         "hr_recordings.csv",
         "hr_samples.csv",
+        "listener_models.csv",
     }
     rows = list(csv.DictReader((tmp_path / "csv" / "checkins.csv").open(encoding="utf-8")))
     assert rows[0]["note"] == 'note, with "quotes"\nand a newline'

@@ -305,7 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_analyze_parser(sub)
     add_soften_parser(sub)
-    add_journal_parsers(sub, parser_class=_Parser)
+    profile_sub = add_journal_parsers(sub, parser_class=_Parser)
+    from .profile.cli import add_profile_parsers
+
+    add_profile_parsers(sub, profile_sub, parser_class=_Parser)
     return parser
 
 

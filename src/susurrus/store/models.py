@@ -211,3 +211,19 @@ class HRSample(Base):
     t: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     bpm: Mapped[float | None] = mapped_column(Float, nullable=True)
     rr_ms: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+
+
+class ListenerModel(Base):
+    """A profile's listener model (ratings, aversions, sensitivity) as one JSON document.
+
+    The model's own ``to_dict`` / ``from_dict`` round-trip it exactly; export, import and
+    delete reach it through ``profile_id`` like every other table.
+    """
+
+    __tablename__ = "listener_models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    model: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
