@@ -174,7 +174,7 @@ def test_scratching_stroke_rate_sets_stroke_count() -> None:
 
 
 def test_writing_tempo_scales_stroke_count() -> None:
-    kw = {"win_ms": 8, "drop_db": 18, "min_gap_s": 0.02}
+    kw = {"win_ms": 8, "drop_db": 12, "min_gap_s": 0.02}
     slow = count_onsets(render("writing", "pencil", 12.0, strokes_per_s=2.5), **kw)
     fast = count_onsets(render("writing", "pencil", 12.0, strokes_per_s=6.0), **kw)
     assert 0.6 * 2.5 * 12 < slow < 1.4 * 2.5 * 12
@@ -208,7 +208,7 @@ def test_brushing_stroke_rate_sets_stroke_count() -> None:
 
 
 def test_page_turning_tempo_sets_turn_count() -> None:
-    kw = {"win_ms": 150, "drop_db": 20, "min_gap_s": 0.7}
+    kw = {"win_ms": 150, "drop_db": 12, "min_gap_s": 0.7}
     slow = count_onsets(render("page-turning", "default", 60.0, pages_per_min=8.0), **kw)
     fast = count_onsets(render("page-turning", "default", 60.0, pages_per_min=24.0), **kw)
     assert 6 <= slow <= 10
@@ -302,3 +302,96 @@ def test_crinkling_is_not_limited(variant: str) -> None:
 
     y = render("crinkling", variant, 8.0, seed=3)
     assert np.abs(y).max() <= _PEAK + 1e-6
+
+
+# -- page turning, scratching, writing: room tone, linear level, moving band ------------
+
+
+@pytest.mark.parametrize(
+    ("family", "variant"),
+    [("page-turning", "default"), ("scratching", "default"), ("writing", "pencil")],
+)
+def test_stroke_families_have_room_tone_not_silence(family: str, variant: str) -> None:
+    """Between the events a faint room tone, 20–45 dB under the events, never digital
+    silence; and loud events are turned down linearly (peaks ≤ the guard, no saturation)."""
+    from susurrus.triggers._strokes import PEAK
+
+    y = render(family, variant, 10.0, seed=4)
+    env = envelope_db(y, 20)
+    floor, loud = np.percentile(env, 2), np.percentile(env, 99)
+    assert floor > -90.0
+    assert 20.0 < loud - floor < 45.0 + 10.0
+    assert np.abs(y).max() <= PEAK + 0.01  # events ≤ PEAK; the bed adds a hair
+
+
+def test_room_tone_level_and_continuity() -> None:
+    from susurrus.triggers._strokes import RoomTone
+
+    bed = RoomTone(SR, 0.01)
+    rng = np.random.default_rng(0)
+    y = np.concatenate([bed(rng, 4096) for _ in range(40)])
+    assert fr.rms(y[SR // 10 :]) == pytest.approx(0.01, rel=0.1)
+    spec = np.abs(np.fft.rfft(y)) ** 2
+    f = np.fft.rfftfreq(len(y), 1.0 / SR)
+    assert spec[(f > 300) & (f < 1000)].mean() > 10 * spec[f > 10000].mean()  # dark
+
+
+def test_peak_guard_is_linear() -> None:
+    from susurrus.triggers._strokes import peak_guard
+
+    x = np.sin(np.linspace(0.1, 20, 1000)) * 2.0
+    y = peak_guard(x.copy(), 0.6)
+    assert np.abs(y).max() == pytest.approx(0.6)
+    assert np.allclose(y, x * 0.6 / np.abs(x).max())  # one gain, no distortion
+    small = 0.1 * np.ones(10)
+    assert np.array_equal(peak_guard(small.copy(), 0.6), small)
+
+
+def test_swept_band_follows_the_centre() -> None:
+    """A band whose centre glides from 1 to 4 kHz: the output's centroid glides with it."""
+    from susurrus.triggers._strokes import swept_band
+
+    rng = np.random.default_rng(0)
+    n = SR
+    log_c = np.linspace(np.log(1000.0), np.log(4000.0), n)
+    y = swept_band(rng.standard_normal(n), SR, log_c, n_bands=6, width=0.4, q=2.0, pad=0)
+    first, last = centroid_hz(y[: n // 5]), centroid_hz(y[-n // 5 :])
+    # the centre moves 2 octaves; the band-pass skirts lift both centroids alike
+    assert 1.7 < last / first < 3.0
+
+
+def test_scratching_band_rises_with_stroke_speed() -> None:
+    """Within a stroke the band follows the speed: the fast middle is brighter than the
+    slow start and end."""
+    from susurrus.triggers.scratching import Scratching
+
+    t = Scratching(sr=SR, rng=np.random.default_rng(2), variant="default", roughness=1.0)
+    mid, ends = [], []
+    for _ in range(10):
+        wave, _gap = t._event()
+        n = len(wave) - 512
+        q = n // 8
+        mid.append(centroid_hz(wave[3 * q : 5 * q]))
+        ends.append(
+            centroid_hz(
+                np.concatenate([wave[q // 2 : 3 * q // 2], wave[-3 * q // 2 - 512 : -q // 2 - 512]])
+            )
+        )
+    assert np.median(mid) > 1.2 * np.median(ends)
+
+
+def test_writing_events_are_words_of_short_strokes() -> None:
+    """Each event is a word: 3–9 strokes of 40–180 ms (at the unscaled tempo) separated
+    by pen lifts, then a longer pause before the next word."""
+    import copy
+
+    from susurrus.triggers.writing import _NATURAL_RATE, _WORD_STROKES, Writing
+
+    t = Writing(sr=SR, rng=np.random.default_rng(1), variant="pencil", strokes_per_s=_NATURAL_RATE)
+    for _ in range(8):
+        n_strokes = int(copy.deepcopy(t.rng).integers(*_WORD_STROKES))  # the word's first draw
+        word, gap = t._event()
+        seen = count_onsets(word, win_ms=8, drop_db=12, min_gap_s=0.02)
+        assert abs(seen - n_strokes) <= 2
+        assert (len(word) - 512) / SR < n_strokes * (0.18 + 0.135) + 0.01
+        assert gap > (len(word) - 512) / SR + 0.2  # the pause between words

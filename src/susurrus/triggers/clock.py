@@ -48,7 +48,12 @@ class Clock(EventTrigger):
         Param("tick_rate_hz", 2.0, 0.5, 6.0, "Hz", "beats per second (2: a 0.5 s tick-tock)"),
         Param("tock_contrast", 0.5, 0.0, 1.0, "", "how different the tock sounds from the tick"),
         Param(
-            "brightness", 0.5, 0.0, 1.0, "", "small, stiff movement (bright) … larger movement (dark)"
+            "brightness",
+            0.5,
+            0.0,
+            1.0,
+            "",
+            "small, stiff movement (bright) … larger movement (dark)",
         ),
         Param("loudness", 0.5, 0.0, 1.0, "", "impact force (level and a little brightness)"),
     )
@@ -82,9 +87,7 @@ class Clock(EventTrigger):
         sr = self.sr
         c = v["tock_contrast"] if tock else 0.0
         mov_f = (
-            self._mov_f
-            * (1.0 - 0.12 * c)
-            * (1.0 + 0.003 * rng.standard_normal(len(self._mov_f)))
+            self._mov_f * (1.0 - 0.12 * c) * (1.0 + 0.003 * rng.standard_normal(len(self._mov_f)))
         )
         contact = 0.12e-3 * (1.3 - 0.5 * v["loudness"]) * force**-0.2 * (1.0 + 0.6 * c)
         pos = self._pos[1 if tock else 0] * rng.uniform(0.9, 1.1, len(mov_f))

@@ -13,7 +13,7 @@ from .base import Param, Trigger
 
 #: a second parameter setting per variant for the recognition test
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
-    "fireplace": {"crackle_density_per_s": 14.0, "roar": 0.5},
+    "fireplace": {"crackle_density_per_s": 45.0, "brightness": 0.5},
 }
 
 
@@ -27,24 +27,26 @@ class Fire(Trigger):
     distribution, as in other crackling-noise systems (Sethna, Dahmen & Myers 2001).
     Ruptures trigger neighbours, so pops come in clusters: a Neyman–Scott process —
     cluster centres arrive as a Poisson process, each bringing a geometric number of
-    pops spread over a few tens of milliseconds. Each pop is a pressure step (a
-    click) followed by a short burst of turbulent venting noise (decay ≈ 0.3–1 ms);
-    it radiates through the log and the embers, which band-limit it: small ruptures
-    near the surface snap high (≈ 3–8 kHz), deeper or larger ones thump lower
-    (≈ 0.5–1.5 kHz). Between the pops, escaping steam and resin hiss faintly and
-    sputter (a high-passed noise whose level flickers), and the flames make a low
-    turbulent *roar* (combustion noise, ≈ 1/f² below a few hundred Hz, flickering at
-    ≈ 0.5–3 Hz) — quiet next to the crackle when the fire is close.
+    pops spread over a few tens of milliseconds (mean gap ≈ 26 ms). Each pop is a
+    pressure step (a click) followed by a short burst of turbulent venting noise
+    (decay ≈ 0.2 ms); it radiates through the log and the embers, which band-limit
+    it: small ruptures near the surface snap high (≈ 3–5 kHz), larger ones thump
+    lower (≈ 0.4 kHz) — the probability of the low band grows with the pop's size.
+    Between the pops, escaping steam and resin hiss faintly and sputter (noise in
+    the high band whose level flickers), and the flames make a low turbulent *roar*
+    (combustion noise below ≈ 250 Hz, its level wandering with a ≈ 0.8 s memory) —
+    quiet next to the crackle when the fire is close (a loud roar reads as wind or
+    noise, not fire).
 
     ``crackle_density_per_s`` is the mean number of pops per second; ``roar`` sets
     the flame bed level; ``brightness`` moves the pops' radiating band.
 
     Synthesis is vectorised per chunk: the cluster process is sampled ahead (pending
-    pops carried into the next chunk); each pop adds an impulse and an exponentially
-    decaying noise envelope (a stateful one-pole) into one of three radiation bands,
-    each band filtered by a stateful Butterworth band-pass. Everything is fresh random
-    noise, so the fire never loops; the output does not depend on how callers cut
-    the stream.
+    pops carried into the next chunk); each pop writes its click and an exponentially
+    decaying stretch of fresh noise into one of three radiation bands (the tails
+    carried into the next chunk), and each band is filtered by a stateful Butterworth
+    band-pass. Everything is fresh random noise, so the fire never loops; the output
+    does not depend on how callers cut the stream.
 
     State kept between chunks: pending pop times and sizes, the filter memories, the
     hiss and roar flicker.
@@ -55,30 +57,34 @@ class Fire(Trigger):
     params = (
         Param(
             "crackle_density_per_s",
-            25.0,
+            30.0,
             0.5,
-            60.0,
+            80.0,
             "1/s",
             "mean number of crackle pops per second",
         ),
-        Param("roar", 0.15, 0.0, 1.0, "", "level of the low flame roar under the crackle"),
-        Param("brightness", 0.5, 0.0, 1.0, "", "pop brightness: dull thumps (0) … sharp snaps (1)"),
+        Param("roar", 0.05, 0.0, 1.0, "", "level of the low flame roar under the crackle"),
+        Param(
+            "brightness", 0.65, 0.0, 1.0, "", "pop brightness: dull thumps (0) … sharp snaps (1)"
+        ),
     )
     variant_defaults: ClassVar[dict[str, dict[str, float]]] = {"fireplace": {}}
 
     #: samples per internal chunk
-    chunk_size: ClassVar[int] = 8192
+    chunk_size: ClassVar[int] = 16384
+    #: Butterworth order of the radiation band-passes
+    _ORDER: ClassVar[int] = 2
     #: tunable constants of the model (see the class docstring)
     _K: ClassVar[dict[str, float]] = {
-        "cluster_mean": 3.0,  # mean pops per cluster (geometric)
-        "cluster_spread_s": 0.012,  # mean gap between pops of a cluster
-        "pop_decay_s": 0.5e-3,  # venting-noise decay
-        "click_level": 0.5,  # pressure-step click relative to the venting noise
-        "band_low_hz": 900.0,  # centres of the three radiation bands
-        "band_mid_hz": 2500.0,
-        "band_high_hz": 6000.0,
-        "band_q": 0.9,  # bandwidth in octaves ~ 1/q
-        "hiss_level": 0.01,
+        "cluster_mean": 1.9,  # mean pops per cluster (geometric)
+        "cluster_spread_s": 0.026,  # mean gap between pops of a cluster
+        "pop_decay_s": 0.21e-3,  # venting-noise decay
+        "click_level": 0.95,  # pressure-step click relative to the venting noise
+        "band_low_hz": 375.0,  # centres of the three radiation bands at brightness 0.5
+        "band_mid_hz": 2700.0,
+        "band_high_hz": 4300.0,
+        "band_q": 0.75,  # half-bandwidth 0.5/q octaves
+        "hiss_level": 0.001,
         "pop_scale": 0.05,
     }
 
@@ -93,14 +99,14 @@ class Fire(Trigger):
             fc = min(k[name] * tilt, 0.35 * sr)
             half = 2.0 ** (0.5 / k["band_q"])
             lo, hi = fc / half, min(fc * half, 0.45 * sr)
-            sos = sps.butter(2, [lo / nyq, hi / nyq], btype="band", output="sos")
+            sos = sps.butter(self._ORDER, [lo / nyq, hi / nyq], btype="band", output="sos")
             self._bands.append(StatefulSOS(np.asarray(sos)))
-        self._env_zi = np.zeros((3, 1))
-        self._env_a = float(np.exp(-1.0 / (k["pop_decay_s"] * sr)))
-        self._roar_lp = StatefulSOS(np.asarray(sps.butter(2, 250.0 / nyq, output="sos")))
-        self._hiss_hp = StatefulSOS(
-            np.asarray(sps.butter(2, 3500.0 / nyq, btype="high", output="sos"))
+        self._tail_len = max(8, int(8.0 * k["pop_decay_s"] * sr))
+        self._env_shape = np.exp(-np.arange(self._tail_len) / (k["pop_decay_s"] * sr)).astype(
+            np.float32
         )
+        self._carry = np.zeros((3, self._tail_len))
+        self._roar_lp = StatefulSOS(np.asarray(sps.butter(2, 250.0 / nyq, output="sos")))
         self._pos = 0  # absolute sample index of the next chunk
         self._pending = np.zeros((0, 3))  # (absolute sample, amplitude, band)
         self._flicker = np.zeros(2)
@@ -148,23 +154,29 @@ class Fire(Trigger):
         pops, self._pending = self._pending[due], self._pending[~due]
         idx = np.clip((pops[:, 0] - self._pos).astype(int), 0, n - 1)
         band = pops[:, 2].astype(int)
-        imp = np.zeros((3, n))
-        np.add.at(imp, (band, idx), pops[:, 1])
-        env, self._env_zi = sps.lfilter([1.0], [1.0, -self._env_a], np.abs(imp), axis=1,
-                                        zi=self._env_zi)
-        noise = rng.standard_normal((3, n), dtype=np.float32).astype(np.float64)
-        exc = k["click_level"] * imp + env * noise
-        out = np.zeros(n)
-        for j in range(3):
-            out += self._bands[j](exc[j])
+        # each pop: a click (pressure step) plus exponentially decaying venting noise,
+        # written sparsely into its band's excitation (the tail carries over)
+        tail = self._tail_len
+        exc = np.zeros((3, n + tail))
+        exc[:, :tail] = self._carry
+        seg = rng.standard_normal((len(pops), tail), dtype=np.float32) * self._env_shape
+        seg[:, 0] += k["click_level"]
+        cols = idx[:, None] + np.arange(tail)
+        np.add.at(exc, (band[:, None], cols), pops[:, 1:2] * seg)
+        self._carry = exc[:, n:].copy()
+        exc = exc[:, :n]
         # flame bed: roar and a sputtering hiss, each with a slowly wandering level
-        self._flicker = 0.85 * self._flicker + 0.35 * rng.standard_normal(2)
+        a = float(np.exp(-n / (0.8 * self.sr)))  # AR(1) with a 0.8 s memory
+        self._flicker = a * self._flicker + 0.66 * np.sqrt(1.0 - a * a) * rng.standard_normal(2)
         g_new = np.exp(np.array([0.35, 0.8]) * self._flicker)
         ramp = np.linspace(0.0, 1.0, n)
-        white = rng.standard_normal(n, dtype=np.float32).astype(np.float64)
-        roar = self._roar_lp(white) * (self._gain[0] + (g_new[0] - self._gain[0]) * ramp)
-        hiss = self._hiss_hp(white) * (self._gain[1] + (g_new[1] - self._gain[1]) * ramp)
+        # steam hiss radiates in the high band
+        white = rng.standard_normal(n, dtype=np.float32)
+        exc[2] += k["hiss_level"] * white * (self._gain[1] + (g_new[1] - self._gain[1]) * ramp)
+        out = self._bands[0](exc[0]) + self._bands[1](exc[1]) + self._bands[2](exc[2])
+        if v["roar"] > 0:
+            roar = self._roar_lp(white)
+            out += 0.07 * v["roar"] * roar * (self._gain[0] + (g_new[0] - self._gain[0]) * ramp)
         self._gain = g_new
-        out += 0.35 * v["roar"] * roar + k["hiss_level"] * hiss
         self._pos = end
         return out

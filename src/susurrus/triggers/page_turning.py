@@ -8,25 +8,22 @@ from typing import ClassVar
 import numpy as np
 
 from . import register
-from ._friction import (
-    bandpass_gain,
-    decaying_bursts,
-    fade,
-    highpass_gain,
-    impulse_train,
-    lowpass_gain,
-    shape,
-    smooth_random,
-    soft_limit,
-    stroke_profile,
-)
+from ._friction import fade, highpass_gain, lowpass_gain, shape, smooth_random, stroke_profile
+from ._strokes import RoomTone, contact_noise, peak_guard, swept_band
 from .base import EventTrigger, Param
 
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
-    "default": {"pages_per_min": 30.0, "brightness": 0.65},
+    "default": {"pages_per_min": 32.0, "brightness": 0.65},
 }
 
-_LEVEL = 0.15  # calibrated for the loud part of a turn
+_LEVEL = 0.11  # calibrated: the loudest turns peak near −4.4 dBFS
+_BED = 0.0013  # room tone RMS (≈ −27 dB under the turns)
+_RUSTLE_RATE = 3000.0  # fibre contacts per second at the peak of the bend
+_RUSTLE_MS = 2.5  # decay of one contact burst
+_RUSTLE_GAIN = 1.0
+_WHOOSH_GAIN = 1.0
+_WHOOSH_HZ = (350.0, 1400.0)  # whoosh band at rest and at the sheet's top speed
+_CRACKLE = 0.1  # share of sharp crease crackles in the bend
 
 
 @register
@@ -36,85 +33,98 @@ class PageTurning(EventTrigger):
     Physics
     -------
     One turn has four parts. (1) The grab: a fingertip slides under the page's
-    corner — a short friction stroke with a few crackles. (2) The bend: the lifted
-    sheet flexes; its fibres rub and creases crackle (a crackle whose rate follows the
-    bending, power-law energies as in crumpling, Kramer & Lobkovsky 1996) over a
-    papery friction rustle in the 1–5 kHz band. (3) The flip: the sheet sweeps
-    through the air, pushing it aside — a soft low whoosh (aerodynamic noise below
-    ~1.5 kHz) that swells and fades with the sheet's angular speed. (4) The landing:
-    the page settles on the others with a soft slap. A turn lasts 0.5–1.5 s
-    (``turn_s``); between turns the reader reads (``pages_per_min``, a few seconds).
-    Thin paper (``brightness`` high) is crisper and brighter; heavy stock darker.
+    corner — a short friction stroke. (2) The bend: the lifted sheet flexes; its
+    fibres rub one another and the neighbouring pages — thousands of soft fibre
+    contacts a second (a dense rustle, few-millisecond bursts of nearly uniform
+    energy) whose rate follows the bending speed, with a few sharper crease
+    crackles (power-law energies, Kramer & Lobkovsky 1996); the sheet radiates the
+    papery band, 1–5 kHz. (3) The flip: the sheet sweeps through the air and sheds
+    turbulence — a whoosh whose band follows the sheet's angular speed (Strouhal
+    shedding, ``f ∝ v``: it rises and falls as the page accelerates and settles,
+    ≈ 0.35–1.4 kHz) and whose level swells with it. (4) The landing: the page
+    settles on the others — a soft, dark slap and a last short rustle. A turn lasts
+    0.5–1.5 s (``turn_s``); between turns the reader reads (``pages_per_min``). Thin
+    paper (``brightness`` high) is crisper and brighter; heavy stock darker. Under
+    it all, the faint room tone of a quiet room.
     """
 
     family = "page-turning"
     description = "Pages of a book turned one by one"
     params = (
-        Param("pages_per_min", 12.0, 2.0, 50.0, "1/min", "turns per minute (reading tempo)"),
+        Param("pages_per_min", 25.0, 2.0, 50.0, "1/min", "turns per minute (reading tempo)"),
         Param("turn_s", 0.9, 0.5, 1.5, "s", "duration of one turn"),
         Param("brightness", 0.5, 0.0, 1.0, "", "paper: heavy and dark (0) to thin and crisp (1)"),
     )
     variant_defaults: ClassVar[Mapping[str, Mapping[str, float]]] = {"default": {}}
-    chunk_size = 4096
+    chunk_size = 16384
 
     def _setup(self) -> None:
-        self._paper_hz = 1200.0 * 2.0 ** (2.2 * self.values["brightness"])  # 1.2 … 5.5 kHz
+        self._scale = 2.0 ** (2.0 * (self.values["brightness"] - 0.5))  # ±1 octave
+        self._room = RoomTone(self.sr, _BED, hp_hz=100.0, lp_hz=1500.0)
 
     def _first_onset_s(self) -> float:
         return float(self.rng.uniform(0.1, 0.6))
+
+    def _bed(self, n: int) -> np.ndarray:
+        return self._room(self.rng, n)
 
     def _event(self) -> tuple[np.ndarray, float]:
         rng, sr = self.rng, self.sr
         turn = self.values["turn_s"] * rng.uniform(0.8, 1.2)
         n = int(turn * sr)
-        y = np.zeros(n + 2048)
-        paper = self._paper_hz * rng.uniform(0.85, 1.15)
+        pad = 1024
+        y = np.zeros(n + pad)
+        lo_hz = 900.0 * self._scale * rng.uniform(0.85, 1.15)
+        hi_hz = min(5000.0 * self._scale * rng.uniform(0.85, 1.15), 0.4 * sr)
 
-        def paper_gain(f: np.ndarray) -> np.ndarray:
-            return bandpass_gain(f, paper, 0.5) * highpass_gain(f, 250.0, 2)
+        def paper(f: np.ndarray) -> np.ndarray:
+            return highpass_gain(f, lo_hz, 2) * lowpass_gain(f, hi_hz, 2)
 
-        # (1) grab: 60–150 ms
-        g = int(rng.uniform(0.06, 0.15) * sr)
-        vg = stroke_profile(g, rng, glide=0.2)
-        grab = rng.standard_normal(g) * vg * 0.5
-        grab += decaying_bursts(rng, impulse_train(rng, 120.0 * vg, sr, cap=10.0), sr, 0.8)
-        y[: g + 1024] += shape(grab, sr, paper_gain, pad=1024) * 0.6
-        # (2) bend: from the grab's end over ~60 % of the turn
-        b0 = int(0.7 * g)
-        nb = max(256, int(0.6 * n))
-        bend_env = np.sin(np.linspace(0.0, np.pi, nb)) ** 1.5
-        bend_env *= np.exp(0.4 * smooth_random(nb, rng, 6))
-        rustle = rng.standard_normal(nb) * bend_env
-        crack = decaying_bursts(
-            rng, impulse_train(rng, 250.0 * bend_env, sr, alpha=1.5, cap=20.0), sr, 1.0
-        )
-        bend = shape(0.8 * rustle + 0.8 * crack, sr, paper_gain, pad=1024)
-        end = min(len(y), b0 + len(bend))
-        y[b0:end] += bend[: end - b0]
-        # (3) flip: a low whoosh centred ~65 % into the turn
-        nf = max(256, int(rng.uniform(0.25, 0.4) * sr))
-        f0 = int(min(n - nf // 2, 0.65 * n)) - nf // 2
-        f0 = max(0, f0)
-        wenv = np.sin(np.linspace(0.0, np.pi, nf)) ** 2
-        w_hz = rng.uniform(500.0, 900.0)
-        whoosh = shape(
-            rng.standard_normal(nf) * wenv,
+        # (1) + (2) grab and bend: one rustle whose contact rate follows the bending
+        nb = max(256, int(rng.uniform(0.55, 0.7) * n))
+        bend = stroke_profile(nb, rng, glide=rng.uniform(0.1, 0.4), tremor=0.3)
+        bend *= np.exp(0.35 * smooth_random(nb, rng, 8))
+        rate = _RUSTLE_RATE * bend
+        rustle = contact_noise(rng, rate, sr, decay_ms=_RUSTLE_MS) * bend
+        crack_rate = 40.0 * bend
+        cracks = contact_noise(rng, crack_rate, sr, decay_ms=0.6, spread=0.8) * bend
+        exc = (1.0 - _CRACKLE) * rustle + _CRACKLE * cracks * 0.5
+        y[: nb + pad] += _RUSTLE_GAIN * shape(exc, sr, paper, pad=pad)
+        # (3) the flip: a whoosh, band and level following the sheet's speed
+        nf = max(256, int(rng.uniform(0.3, 0.45) * n + 0.12 * sr))
+        f0 = max(0, min(n - nf, int(rng.uniform(0.4, 0.55) * n)))
+        v = stroke_profile(nf, rng, glide=rng.uniform(0.0, 0.3), tremor=0.1)
+        w_lo = _WHOOSH_HZ[0] * rng.uniform(0.8, 1.2)
+        w_hi = _WHOOSH_HZ[1] * self._scale**0.5 * rng.uniform(0.8, 1.2)
+        log_c = np.log(w_lo) + (np.log(w_hi) - np.log(w_lo)) * v
+        whoosh = swept_band(
+            rng.standard_normal(nf) * v**1.5,
             sr,
-            lambda f: bandpass_gain(f, w_hz, 0.7) * highpass_gain(f, 120.0, 2),
-            pad=1024,
+            log_c,
+            n_bands=5,
+            width=0.6,
+            q=1.2,
+            common=lambda f: highpass_gain(f, 150.0, 2),
+            pad=pad,
         )
-        end = min(len(y), f0 + len(whoosh))
-        y[f0:end] += 1.3 * whoosh[: end - f0]
-        # (4) landing: a soft slap
-        nl = int(0.03 * sr)
-        l0 = min(len(y) - nl - 1024, f0 + nf)
-        slap = rng.standard_normal(nl) * np.exp(-np.arange(nl) / (0.006 * sr))
-        slap_y = shape(
-            slap, sr, lambda f: lowpass_gain(f, 2500.0, 2) * highpass_gain(f, 150.0, 2), pad=1024
+        y[f0 : f0 + nf + pad] += _WHOOSH_GAIN * whoosh
+        # (4) the landing: a soft dark slap and a last short rustle
+        nl = int(rng.uniform(0.04, 0.08) * sr)
+        l0 = min(n - nl, f0 + int(0.85 * nf))
+        t = np.arange(nl) / sr
+        slap_env = np.exp(-t / rng.uniform(0.008, 0.015))
+        slap = shape(
+            rng.standard_normal(nl) * slap_env,
+            sr,
+            lambda f: lowpass_gain(f, 1800.0, 2) * highpass_gain(f, 150.0, 2),
+            pad=pad,
         )
-        y[l0 : l0 + len(slap_y)] += 0.8 * slap_y[: len(y) - l0]
+        settle = contact_noise(rng, 1500.0 * np.exp(-t / 0.03), sr, decay_ms=_RUSTLE_MS)
+        settle = shape(settle * np.exp(-t / 0.03), sr, paper, pad=pad)
+        y[l0 : l0 + nl + pad] += 0.6 * slap + 0.3 * settle
         fade(y, sr, 5.0)
         y *= _LEVEL * rng.uniform(0.75, 1.2)
+        peak_guard(y)
         mean_gap = 60.0 / self.values["pages_per_min"]
         gap = max(turn + 0.2, mean_gap * rng.uniform(0.7, 1.3))
-        return soft_limit(y), gap
+        return y, gap

@@ -13,8 +13,8 @@ from .base import EventTrigger, Param
 
 #: a second parameter setting per variant for the recognition test
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
-    "wood": {"tempo_bpm": 150.0, "hardness": 0.8},
-    "glass": {"tempo_bpm": 200.0, "brightness": 0.7},
+    "wood": {"tempo_bpm": 210.0, "hardness": 0.95},
+    "glass": {"tempo_bpm": 200.0, "burstiness": 0.5},
     "plastic": {"tempo_bpm": 200.0, "hardness": 0.6},
     "fingernails": {"tempo_bpm": 200.0, "hardness": 0.8},
 }
@@ -38,21 +38,21 @@ _MATERIALS: dict[
     ],
 ] = {
     "wood": (
-        (210.0, 360.0),
+        (170.0, 255.0),
         (1.0, 1.62, 2.31, 2.95, 3.78, 4.71, 5.63),
-        0.045,
-        0.7,
-        1.2e-3,
-        (250.0, 3500.0),
-        0.35,
-        2.0e-3,
-        180.0,
-        0.5,
+        0.0076,
+        0.75,
+        0.37e-3,
+        (500.0, 11900.0),
+        0.62,
+        0.6e-3,
+        340.0,
+        1.95,
     ),
     "glass": (
         (1050.0, 1600.0),
         (1.0, 2.71, 5.05, 5.31, 8.2),
-        0.04,
+        0.025,
         0.55,
         0.5e-3,
         (2500.0, 11000.0),
@@ -95,12 +95,19 @@ class Tapping(EventTrigger):
     Physics (modal synthesis of impacts; van den Doel, Kry & Pai 2001): the struck
     object rings as a sum of damped modes ``Σ a_k e^{-t/τ_k} sin(2π f_k t)``.
 
-    * **Material** sets the modes: wood — low inharmonic plate modes (≈ 200–1500 Hz)
-      with short, strongly frequency-dependent decay; glass — high modes
-      (≈ 1–6 kHz, wine-glass ratios 1 : 2.7 : 5.1 …) that ring for half a second;
-      plastic — dull mid modes, short; fingernails — a hard, very short contact
-      (≈ 0.1 ms) with a clicky high-frequency contact noise and a light body
-      resonance. Higher modes decay faster, ``τ_k = τ_0 (f_0/f_k)^p``.
+    * **Material** sets the modes: wood — a table or desk top: low inharmonic plate
+      modes (≈ 170–1500 Hz) damped within ≈ 10 ms (wood's internal friction and the
+      table's mounting), so a fingertip tap is a dull knock with a heavy finger thud;
+      glass — high modes
+      (≈ 1–6 kHz, wine-glass ratios 1 : 2.7 : 5.1 …) that ring for ≈ 0.1 s (a
+      glass held or standing on a table is damped by the hand or the table);
+      plastic — a hollow case or box: mid modes (≈ 0.7–6 kHz) damped within a few ms
+      (τ ≈ 5 ms; polymers have a high loss factor), so a tap is a short "tok" of
+      contact noise and a heavy finger thud rather than a pitch; fingernails — a hard,
+      very short nail contact (≈ 0.13 ms: a click of contact noise up to ≈ 11 kHz) on
+      a hollow surface whose low modes (≈ 0.26–2.4 kHz) ring briefly, followed by the
+      soft fingertip pad landing (the low "thud"). Higher modes decay faster,
+      ``τ_k = τ_0 (f_0/f_k)^p``.
     * **Contact**: the fingertip pushes a half-sine force pulse into the surface;
       its duration ``T`` (soft pad ≈ 1–2 ms, nail ≈ 0.1 ms) low-passes the mode
       excitation (spectrum ``|cos(π f T)| / |1 − (2fT)²|``). Harder taps — more force
@@ -138,8 +145,8 @@ class Tapping(EventTrigger):
         Param("jitter", 0.04, 0.0, 0.2, "", "human timing jitter, SD as a fraction of the beat"),
     )
     variant_defaults: ClassVar[dict[str, dict[str, float]]] = {
-        "wood": {"tempo_bpm": 240.0},
-        "glass": {"tempo_bpm": 180.0, "burstiness": 0.2},
+        "wood": {"tempo_bpm": 280.0, "burstiness": 0.3, "hardness": 0.7},
+        "glass": {"tempo_bpm": 150.0, "burstiness": 0.2, "brightness": 0.6},
         "plastic": {"tempo_bpm": 300.0, "burstiness": 0.7, "hardness": 0.3},
         "fingernails": {"tempo_bpm": 300.0, "burstiness": 0.15, "hardness": 0.45},
     }

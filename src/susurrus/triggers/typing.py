@@ -8,13 +8,13 @@ from typing import ClassVar
 import numpy as np
 
 from . import register
-from ._impacts import contact_gain, damped_modes, noise_burst
+from ._impacts import ad_envelope, bandpass, contact_gain, damped_modes
 from .base import EventTrigger, Param
 
 #: a second parameter setting per variant for the recognition test
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
-    "keyboard": {"speed_wpm": 40.0, "hardness": 0.7},
-    "typewriter": {"speed_wpm": 60.0, "brightness": 0.7},
+    "keyboard": {"speed_wpm": 110.0, "brightness": 0.6},
+    "typewriter": {"hardness": 0.7, "speed_wpm": 100.0},
 }
 
 
@@ -22,24 +22,31 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
 class Typing(EventTrigger):
     """Typing on a computer keyboard or a mechanical typewriter.
 
-    Physics (keystroke acoustics; Asonov & Agrawal 2004, Zhuang et al. 2005): one
-    keystroke makes three impacts, each exciting the keycap, the plate and the case
-    (modal synthesis, van den Doel et al. 2001):
+    Physics (keystroke acoustics; Asonov & Agrawal 2004, Zhuang et al. 2005): a
+    keystroke is a few plastic-on-plastic impacts, each exciting the board (modal
+    synthesis, van den Doel et al. 2001). The board has two groups of modes: the
+    hollow case/plate's lowest modes (≈ 0.85 kHz: the "tok" of the box) and the high,
+    stiff modes of the small parts — keycaps, switch stems, stabiliser wires
+    (≈ 2.7–7.5 kHz); all are damped within a few ms (τ ≈ 3.5 ms), so a keystroke is
+    a *clack*, not a pitch. Each impact rings a random half of the modes (where the
+    cap is hit, how it tilts) plus a burst of contact noise above ≈ 3 kHz.
 
-    1. *touch / travel click* — the fingertip hits the cap and the switch mechanism
-       snaps (a short bright click, 2–6 kHz contact noise);
-    2. *bottoming out* — 5–20 ms later the cap hits the plate: the loudest impact,
-       a thump ringing the plate/case modes (≈ 0.3–3 kHz, τ ≈ 5–20 ms);
-    3. *release* — 60–180 ms later the spring returns the cap to its stop: a lighter,
-       higher click. The space bar is longer and lower, with a stabiliser rattle.
+    1. *bottoming out* — the cap hits the housing: the loudest clack, with the
+       fingertip's mass on the key spring and board giving a heavily damped low
+       *thock* (≈ 250 Hz, τ ≈ 8 ms); ``hardness`` (force, a shorter contact) raises
+       the contact noise and tilts the excitation towards the high modes;
+    2. *release* — 50–150 ms later the spring returns the cap to its top stop: a
+       lighter, brighter clack (sometimes a double tick as the cap wobbles). The
+       space bar is lower and longer, with a stabiliser rattle.
 
-    A typewriter adds the type bar: the key lever clacks, ≈ 15–30 ms later the type
-    slug strikes the ribbon and the rubber platen (a sharp, loud impact with the
-    metallic ring of the type-bar basket, ≈ 1–4 kHz), then the escapement advances
-    the carriage (a small click). Near the end of a line (≈ 60–70 characters) the
-    margin bell rings (a small bell, inharmonic partials ≈ 1 : 2.76 : 5.4, ringing
-    ≈ 1 s), then the carriage is returned: a ratchet of line-space clicks and a
-    thump at the stop.
+    A typewriter uses the same clack with its own constants (a cast frame, ≈ 0.77 kHz,
+    and type slug/bar modes ≈ 2.3–7.4 kHz): the key lever clacks; ≈ 15–30 ms later
+    the type slug strikes ribbon, paper and the rubber platen (the loudest impact,
+    a damped platen thud ≈ 270 Hz and a faint ring of the type-bar basket); then the
+    escapement advances the carriage (a small bright click). Near the end of a line
+    (≈ 60–70 characters) the margin bell rings (a small bell, inharmonic partials
+    ≈ 1 : 2.76 : 5.4, ringing ≈ 1 s), then the carriage is returned: a ratchet of
+    line-space clicks and a thump at the stop.
 
     Timing follows a typist: words of ≈ 2–9 keys; inter-key intervals are
     log-normally distributed around the mean set by ``speed_wpm`` (a "word" is five
@@ -52,39 +59,47 @@ class Typing(EventTrigger):
     description = "Typing on a keyboard or a typewriter"
     params = (
         Param("speed_wpm", 60.0, 10.0, 140.0, "wpm", "typing speed, words (5 keys) per minute"),
-        Param("hardness", 0.5, 0.0, 1.0, "", "keystroke force: louder bottoming-out, brighter"),
+        Param("hardness", 0.5, 0.0, 1.0, "", "keystroke force: more contact noise, brighter"),
         Param("brightness", 0.5, 0.0, 1.0, "", "board/case resonance: dull (0) … clacky (1)"),
         Param(
             "pauses", 0.5, 0.0, 1.0, "", "how often the typist pauses between words and sentences"
         ),
     )
     variant_defaults: ClassVar[dict[str, dict[str, float]]] = {
-        "keyboard": {"speed_wpm": 70.0},
-        "typewriter": {"speed_wpm": 45.0, "hardness": 0.6},
+        "keyboard": {"speed_wpm": 125.0, "pauses": 0.0},
+        "typewriter": {"speed_wpm": 93.0, "hardness": 0.45, "pauses": 0.2},
     }
     chunk_size: ClassVar[int] = 8192
 
     #: per-variant constants of the mechanism (levels relative to the bottoming-out)
     _KNOBS: ClassVar[dict[str, dict[str, float]]] = {
         "keyboard": {
-            "case_lo_hz": 500.0,
-            "case_hi_hz": 5000.0,
-            "case_tau_s": 0.006,
-            "touch_level": 0.35,
-            "bottom_noise": 0.5,
-            "release_level": 0.28,
-            "release_noise": 0.6,
-            "release_tau": 0.6,
+            "body_hz": 850.0,  # lowest plate/case mode of the keyboard
+            "cap_lo_hz": 2700.0,  # keycap and switch-stem modes
+            "cap_hi_hz": 7500.0,
+            "case_tau_s": 0.0035,
+            "noise_level": 1.26,  # contact noise of the bottoming-out clack
+            "noise_lo_hz": 3000.0,
+            "noise_decay_s": 0.6e-3,
+            "thock_hz": 250.0,  # fingertip on the key spring and plate
+            "thock_tau_s": 0.0077,
+            "thock_level": 0.8,
+            "release_level": 0.2,
         },
         "typewriter": {
-            "case_lo_hz": 700.0,
-            "case_hi_hz": 6000.0,
-            "case_tau_s": 0.012,
-            "touch_level": 0.3,
-            "bottom_noise": 0.8,
-            "release_level": 0.25,
-            "release_noise": 0.6,
-            "release_tau": 0.5,
+            "body_hz": 620.0,  # the frame's lowest modes
+            "cap_lo_hz": 3150.0,  # type slug, type bar and segment modes
+            "cap_hi_hz": 5300.0,
+            "case_tau_s": 0.0047,
+            "noise_level": 0.86,
+            "noise_lo_hz": 2800.0,
+            "noise_decay_s": 0.78e-3,
+            "thock_hz": 200.0,  # the slug on the rubber platen
+            "thock_tau_s": 0.0137,
+            "thock_level": 0.215,
+            "release_level": 0.14,  # escapement click
+            "lever_level": 0.2,  # key lever clack
+            "ring_level": 0.015,  # type-bar basket ring
         },
     }
 
@@ -97,10 +112,22 @@ class Typing(EventTrigger):
         # spaced, strongly damped plate modes — a "clack", not a pitch
         k = self._KNOBS[self.variant]
         self._k = k
-        n_modes = 16
-        lo, hi, tau0 = k["case_lo_hz"], k["case_hi_hz"], k["case_tau_s"]
-        self._case_f = scale * np.exp(rng.uniform(np.log(lo), np.log(hi), n_modes))
-        self._case_tau = tau0 * (lo / self._case_f) ** 0.5
+        # the board's (frame's) lowest plate/case modes — a hollow "tok" — and the
+        # high modes of the small parts: keycaps, switch stems, stabiliser wires (type
+        # slugs and bars on a typewriter)
+        body = k["body_hz"] * np.exp(0.05 * rng.standard_normal(3))
+        caps = np.exp(rng.uniform(np.log(k["cap_lo_hz"]), np.log(k["cap_hi_hz"]), 9))
+        self._case_f = scale * np.sort(np.concatenate([body, caps]))
+        self._case_tau = k["case_tau_s"] * (self._case_f[0] / self._case_f) ** 0.3
+        # contact noise: a table of band-passed noise (2 s) read at random offsets under
+        # a fresh envelope scale — every click still differs (modes, amplitudes, offset)
+        sr = self.sr
+        self._ntab = bandpass(
+            rng.standard_normal(2 * sr), sr, k["noise_lo_hz"] * scale, min(16000.0, 0.45 * sr)
+        )
+        self._ntab /= max(float(np.max(np.abs(self._ntab))), 1e-9)
+        self._nlen = int(0.004 * sr)
+        self._nenv = ad_envelope(sr, self._nlen, 3e-5, k["noise_decay_s"])
         self._queue: deque[tuple[float, str]] = deque()  # (onset s, kind)
         self._t_plan = 0.0
         self._t_now = 0.0
@@ -163,91 +190,112 @@ class Typing(EventTrigger):
         y = damped_modes(self.sr, n, f, self._case_tau * tau_scale, amps)
         return force * y / max(float(np.max(np.abs(y))), 1e-9)
 
-    def _click(self, n: int, lo: float, hi: float, decay_s: float) -> np.ndarray:
-        return noise_burst(
-            self.rng,
-            self.sr,
-            n,
-            lo_hz=lo,
-            hi_hz=min(hi, 0.45 * self.sr),
-            attack_s=5e-5,
-            decay_s=decay_s,
-        )
+    def _clack(
+        self,
+        n: int,
+        f_scale: float,
+        tau_scale: float,
+        noise_level: float,
+        extra: tuple[float, float, float] | None = None,
+    ) -> np.ndarray:
+        """One plastic-on-plastic impact: a random half of the board's modes plus contact noise.
+
+        Peak ≈ 1. ``extra`` = (Hz, s, amplitude) adds one more damped mode (the thock)
+        to the same synthesis call.
+        """
+        rng = self.rng
+        sel = rng.random(len(self._case_f)) < 0.5
+        sel[rng.integers(len(sel))] = True
+        n_sel = int(sel.sum())
+        f = self._case_f[sel] * f_scale * (1.0 + 0.01 * rng.standard_normal(n_sel))
+        tau = self._case_tau[sel] * tau_scale
+        amps = rng.uniform(0.3, 1.0, n_sel)
+        # a harder keystroke is a shorter contact, which excites the high modes more
+        # (the half-sine contact spectrum, see _impacts.contact_gain): a spectral tilt
+        amps *= (f / self._case_f[0]) ** (0.6 * (self.values["hardness"] - 0.5))
+        # the peak of a sum of damped modes is ≈ 0.73 × the sum of their amplitudes
+        norm = 1.0 + 0.53 * noise_level
+        amps /= 0.73 * amps.sum() * norm
+        if extra is not None:
+            f = np.append(f, extra[0])
+            tau = np.append(tau, extra[1])
+            amps = np.append(amps, extra[2] / norm)
+        y = damped_modes(self.sr, n, f, tau, amps)
+        y[: self._nlen] += (noise_level / norm) * self._contact_noise()[: min(n, self._nlen)]
+        return y
+
+    def _contact_noise(self) -> np.ndarray:
+        """Contact noise: a random stretch of a band-passed noise table under a fast decay."""
+        rng = self.rng
+        o = int(rng.integers(0, len(self._ntab) - self._nlen))
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        return sign * self._ntab[o : o + self._nlen] * self._nenv
 
     def _keystroke(self, space: bool) -> np.ndarray:
         v = self.values
         rng = self.rng
         sr = self.sr
+        k = self._k
         hard = v["hardness"]
-        force = float(np.clip(rng.lognormal(0.0, 0.2), 0.4, 1.6))
-        pos = float(rng.uniform(0.05, 0.95))
-        t_bottom = rng.uniform(0.006, 0.018)
-        t_release = t_bottom + rng.uniform(0.06, 0.16) * (1.6 if space else 1.0)
-        n = int((t_release + 0.05) * sr)
+        noise = k["noise_level"] * (0.4 + 1.2 * hard)
+        t_release = rng.uniform(0.05, 0.15) * (1.4 if space else 1.0)
+        m = int(0.03 * sr)
+        n = int(t_release * sr) + m
         y = np.zeros(n)
-        b = v["brightness"]
-        # 1. touch / switch click
-        k = int(0.006 * sr)
-        kn = self._k
-        y[:k] += kn["touch_level"] * force * self._click(k, 1800.0 + 1500 * b, 9000.0, 4e-4)
-        # 2. bottoming out on the plate
-        i = int(t_bottom * sr)
-        m = min(n - i, int(0.06 * sr))
-        contact = (1.2e-3 - 0.8e-3 * hard) * force**-0.2
-        thump = self._impact(
-            m, 1.0, contact, pos, f_scale=0.75 if space else 1.0, tau_scale=1.8 if space else 1.0
+        # 1. the keycap bottoms out on the switch housing / plate: the clack, with the
+        #    fingertip's mass on the key spring and board giving a damped low thock
+        f_scale = 0.85 if space else 1.0
+        thock = (
+            k["thock_hz"] * rng.uniform(0.9, 1.1) * f_scale,
+            k["thock_tau_s"],
+            k["thock_level"] * (1.3 if space else 1.0),
         )
-        thump[:k] += kn["bottom_noise"] * self._click(k, 800.0, 6000.0, 6e-4)
-        y[i : i + m] += (0.6 + 0.5 * hard) * force * thump
+        y[:m] += self._clack(m, f_scale, 1.6 if space else 1.0, noise, thock)
         if space:  # stabiliser wire rattle
-            j = i + int(rng.uniform(0.004, 0.01) * sr)
-            r = min(n - j, k)
-            y[j : j + r] += 0.3 * force * self._click(r, 1200.0, 5000.0, 1e-3)[:r]
-        # 3. release: the cap returns to its stop
+            j = int(rng.uniform(0.004, 0.01) * sr)
+            y[j:m] += 0.3 * self._clack(m - j, 1.2, 0.5, noise)
+        # 2. release: the cap returns to its top stop — lighter, brighter; sometimes the
+        #    cap wobbles and ticks twice
         i = int(t_release * sr)
-        m = n - i
-        rel = self._impact(m, 1.0, 0.3e-3, pos, tau_scale=kn["release_tau"], f_scale=1.3)
-        rel[:k] += kn["release_noise"] * self._click(k, 2500.0, 10000.0, 3e-4)
-        y[i:] += kn["release_level"] * rng.uniform(0.8, 1.2) * force * rel
+        rel = self._clack(m, 1.2, 0.6, noise)
+        if rng.random() < 0.5:
+            j = int(rng.uniform(0.0005, 0.005) * sr)
+            rel[j:] += rng.uniform(0.2, 0.6) * rel[: m - j]
+        y[i : i + m] += k["release_level"] * rng.uniform(0.6, 1.2) * rel
         return y
 
     def _typebar(self) -> np.ndarray:
         v = self.values
         rng = self.rng
         sr = self.sr
-        force = float(np.clip(rng.lognormal(0.0, 0.15), 0.5, 1.5))
-        pos = float(rng.uniform(0.05, 0.95))
+        k = self._k
+        hard = v["hardness"]
+        noise = k["noise_level"] * (0.4 + 1.2 * hard)
         t_strike = rng.uniform(0.015, 0.03)
-        n = int((t_strike + 0.16) * sr)
+        m = int(0.04 * sr)
+        n = int((t_strike + 0.045) * sr) + m
         y = np.zeros(n)
-        k = int(0.006 * sr)
-        # key lever clack
-        y[: int(0.05 * sr)] += self._k["touch_level"] * self._impact(
-            int(0.05 * sr), force, 0.8e-3, pos, f_scale=0.7
-        )
-        # slug strikes ribbon and platen; the type-bar basket rings
+        # 1. the key lever is pressed down against its stop
+        y[:m] += k["lever_level"] * self._clack(m, 0.7, 1.0, 0.5 * noise)
+        # 2. the type slug strikes ribbon, paper and the rubber platen (a damped thud);
+        #    the type bar rings faintly (its first bending mode, ≈ 2.2 kHz)
         i = int(t_strike * sr)
-        m = min(n - i, int(0.12 * sr))
-        slug = self._impact(m, 1.0, 0.25e-3 * (1.4 - 0.8 * v["hardness"]), pos, tau_scale=1.5)
-        bar = damped_modes(
-            sr,
-            m,
-            2200.0
-            * (0.85 + 0.3 * v["brightness"])
-            * np.array([1.0, 2.4, 3.9])
-            * rng.uniform(0.98, 1.02),
-            np.array([0.012, 0.008, 0.005]),
-            rng.uniform(0.5, 1.0, 3),
+        thud = (
+            k["thock_hz"] * rng.uniform(0.9, 1.1),
+            k["thock_tau_s"],
+            k["thock_level"],
         )
-        slug += 0.1 * bar / max(float(np.max(np.abs(bar))), 1e-9)
-        slug[:k] += self._k["bottom_noise"] * self._click(k, 1500.0, 9000.0, 5e-4)
-        y[i : i + m] += force * slug
-        # escapement: carriage advances one letter
+        slug = self._clack(m, 1.0, 1.0, noise, thud)
+        f_bar = 2200.0 * (0.85 + 0.3 * v["brightness"]) * rng.uniform(0.98, 1.02)
+        slug += (
+            k["ring_level"]
+            * np.sin(2.0 * np.pi * f_bar / sr * np.arange(m))
+            * np.exp(-np.arange(m) / (0.012 * sr))
+        )
+        y[i : i + m] += slug
+        # 3. the escapement lets the carriage advance one letter: a small click
         j = i + int(rng.uniform(0.025, 0.045) * sr)
-        r = min(n - j, int(0.03 * sr))
-        y[j : j + r] += self._k["release_level"] * self._impact(
-            r, 1.0, 0.2e-3, 0.5, tau_scale=self._k["release_tau"], f_scale=1.6
-        )
+        y[j : j + m] += k["release_level"] * rng.uniform(0.7, 1.2) * self._clack(m, 1.6, 0.5, noise)
         return y
 
     def _bell(self) -> np.ndarray:
@@ -296,5 +344,6 @@ class Typing(EventTrigger):
             y = self._keystroke(kind == "space")
         gap = max(self._queue[0][0] - self._t_now, 0.005)
         self._t_now += gap
-        force = float(np.clip(self.rng.lognormal(0.0, 0.15), 0.6, 1.35))
-        return 0.5 * force * y / max(float(np.max(np.abs(y))), 1e-9), gap
+        sd = 0.15 if self._typewriter else 0.25  # keystroke force varies more than type bars
+        force = float(np.clip(self.rng.lognormal(0.0, sd), 0.5, 1.5))
+        return 0.4 * force * y / max(float(np.max(np.abs(y))), 1e-9), gap
