@@ -134,3 +134,15 @@ def test_sigterm_keeps_a_valid_file(tmp_path) -> None:
 
 def test_parser_builds() -> None:
     assert build_parser().prog == "susurrus"
+
+
+def test_crisis_command_shows_the_locale_resources(cli) -> None:
+    from susurrus.safety import crisis_resources, locales
+
+    for loc in locales():
+        r = cli(["crisis", "--locale", loc, "--json"])
+        assert r.code == 0
+        d = json.loads(r.out)
+        assert d["resources"] and d["locale"] == crisis_resources(loc).locale
+    us = cli(["crisis", "--locale", "US"])
+    assert "988" in us.out and "not replace" in us.out.lower() or "complements" in us.out.lower()

@@ -7,6 +7,7 @@ tracebacks are only for bugs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -193,6 +194,24 @@ def cmd_triggers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_crisis(args: argparse.Namespace) -> int:
+    from .safety import COMPLEMENT_NOTE, crisis_resources, format_crisis, locales
+
+    if args.list:
+        print("\n".join(locales()))
+        return 0
+    res = crisis_resources(args.locale)
+    if args.json:
+        print(json.dumps({"locale": res.locale, "country": res.country, "emergency": res.emergency,
+                          "resources": [dataclasses.asdict(r) for r in res.resources],
+                          "last_checked": res.last_checked, "note": COMPLEMENT_NOTE}, ensure_ascii=False))
+    else:
+        print(format_crisis(res))
+        print()
+        print(COMPLEMENT_NOTE)
+    return 0
+
+
 def cmd_scene_share(args: argparse.Namespace) -> int:
     from .scene import load_scene
 
@@ -280,6 +299,16 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_triggers)
+
+    p = sub.add_parser("crisis", help="where to get help now (crisis lines for your country)",
+                       description="Crisis resources for your locale, and a note on what Susurrus is.",
+                       epilog="examples:\n  susurrus crisis\n  susurrus crisis --locale GB\n"
+                              "  susurrus crisis --list",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--locale", metavar="LOCALE", help="e.g. US, GB, IE, CA, AU (default: from $LANG)")
+    p.add_argument("--list", action="store_true", help="list the locales with resources")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_crisis)
 
     p = sub.add_parser("scene", help="share and load scenes as short strings",
                        epilog="examples:\n  susurrus scene share my.toml\n"

@@ -17,7 +17,7 @@ COMPLEMENT_NOTE = (
     "Susurrus is a relaxation aid. ASMR may help you relax or sleep, and it complements "
     "professional care — it does not replace it. If you are struggling, please talk to a "
     "doctor or a mental-health professional; if you are in crisis, contact a helpline now "
-    "(`susurrus questionnaire --help` lists them by country)."
+    "(`susurrus crisis` lists them for your country)."
 )
 
 #: Claims Susurrus must never make about itself.
