@@ -35,9 +35,14 @@ def test_render_trigger_alone_is_normalised_without_fades(cli, tmp_path) -> None
     info = json.loads(r.out)
     assert info["target_lufs"] == -23.0 and info["fade_in_s"] == 0 and info["fade_out_s"] == 0
     y, sr = sf.read(out)
+    assert y.ndim == 1  # unplaced: a mono file, the trigger itself
     import pyloudnorm as pyln
 
     assert abs(pyln.Meter(sr).integrated_loudness(y) + 23) < 0.5
+    placed = tmp_path / "placed.wav"
+    assert cli(["render", "--trigger", "noise:pink", "--duration", "3s", "--azimuth-deg", "90",
+                "-o", str(placed)]).code == 0
+    assert sf.info(placed).channels == 2
     assert np.abs(y[:480]).max() > 0.01  # no fade-in
 
 

@@ -179,6 +179,17 @@ class LayerStream:
         return y
 
 
+def output_channels(scene: Scene) -> int:
+    """1 for ``master.output = "mono"`` (a trigger auditioned alone), else 2."""
+    return 1 if scene.master.output == "mono" else 2
+
+
+def _downmix(y: np.ndarray, channels: int) -> np.ndarray:
+    """Layers render in stereo; a mono session takes the mean of the two ears (for a
+    centred, unplaced source both ears carry the source itself)."""
+    return y.mean(axis=0, keepdims=True) if channels == 1 else y
+
+
 def build_layers(scene: Scene) -> list[LayerStream]:
     return [LayerStream(layer, i, scene) for i, layer in enumerate(scene.layers)]
 
@@ -198,11 +209,12 @@ class _HopEnergies:
 
     def __init__(self, hop: int) -> None:
         self.hop = hop
-        self._rest = np.zeros((2, 0))
+        self._rest: np.ndarray | None = None
         self._acc: list[np.ndarray] = []
 
     def add(self, k: np.ndarray) -> None:
-        k = np.concatenate([self._rest, k], axis=1)
+        if self._rest is not None:
+            k = np.concatenate([self._rest, k], axis=1)
         n = k.shape[1] // self.hop * self.hop
         if n:
             self._acc.append(_hop_energy(k[:, :n], self.hop))
@@ -250,15 +262,16 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
     # a window that covers the whole session is the session: keep its mix for the render
     whole = n_a == 0 and w_end >= total and n_total <= int(window_s * sr) + hop
     n_end = n_total if whole else n_w
-    mix = np.zeros((2, n_end - n_a), dtype=np.float32)
+    ch = output_channels(scene)
+    mix = np.zeros((ch, n_end - n_a), dtype=np.float32)
     hop_e: list[np.ndarray] = []
     for ls in layers:
-        kw = KWeighting(sr, 2)
+        kw = KWeighting(sr, ch)
         acc = _HopEnergies(hop)
         pos = 0
         while pos < n_end:
             n = min(block_size, n_end - pos)
-            y = ls.read(n, with_activity=False)
+            y = _downmix(ls.read(n, with_activity=False), ch)
             k = np.asarray(kw(y))
             lo = max(0, n_a - pos)
             if lo < n:
@@ -301,9 +314,10 @@ def _master_effect(scene: Scene, mix: np.ndarray, gain_db: float, hop: int,
                    block_size: int) -> tuple[float, float]:
     """Gated loudness of ``mix`` at ``gain_db`` before and after the master chain (streamed)."""
     sr = scene.sr
-    chain = MasterChain(sr, 2, gain_db=gain_db, momentary_max_lufs=scene.master.momentary_max_lufs,
+    ch = mix.shape[0]
+    chain = MasterChain(sr, ch, gain_db=gain_db, momentary_max_lufs=scene.master.momentary_max_lufs,
                         true_peak_dbtp=scene.master.true_peak_dbtp)
-    kw_in, kw_out = KWeighting(sr, 2), KWeighting(sr, 2)
+    kw_in, kw_out = KWeighting(sr, ch), KWeighting(sr, ch)
     e_in, e_out = _HopEnergies(hop), _HopEnergies(hop)
     g = db_to_amp(gain_db)
     for pos in range(0, mix.shape[1], block_size):
@@ -339,13 +353,14 @@ class SessionStream:
         self.gain_db = gain_db
         self.layers = [] if self._premix is not None else build_layers(scene)
         m = scene.master
-        self.master = MasterChain(self.sr, 2, gain_db=gain_db,
+        self.channels = output_channels(scene)
+        self.master = MasterChain(self.sr, self.channels, gain_db=gain_db,
                                   momentary_max_lufs=m.momentary_max_lufs,
                                   true_peak_dbtp=m.true_peak_dbtp)
         self.block_size = block_size
         self._in = 0  # samples pulled from the layers
         self._out = 0  # samples returned
-        self._ready = np.zeros((2, 0))
+        self._ready = np.zeros((self.channels, 0))
         self._flushed = False
         # layers are independent: render them on two threads (numpy and scipy release the
         # GIL inside FFTs and filters); the sum is taken in layer order, so it is exact
@@ -367,15 +382,15 @@ class SessionStream:
                 self._ready = np.concatenate([self._ready, self.master.flush()], axis=1)
                 self._flushed = True
             return
-        mix = np.zeros((2, n))
+        mix = np.zeros((self.channels, n))
         if self._premix is not None:
             mix += self._premix[:, self._in : self._in + n]
         elif self._pool is not None:
             for y in self._pool.map(lambda ls: ls.read(n), self.layers):
-                mix += y
+                mix += _downmix(y, self.channels)
         else:
             for ls in self.layers:
-                mix += ls.read(n)
+                mix += _downmix(ls.read(n), self.channels)
         self._in += n
         self._ready = np.concatenate([self._ready, self.master.push(mix)], axis=1)
 
@@ -436,7 +451,8 @@ def render_to_file(
     q: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
     errors: list[BaseException] = []
     interrupted = False
-    with audio.AudioWriter(path, sr=scene.sr, channels=2, expected_frames=stream.total) as w:
+    with audio.AudioWriter(path, sr=scene.sr, channels=stream.channels,
+                           expected_frames=stream.total) as w:
 
         def consume() -> None:
             while True:

@@ -134,6 +134,8 @@ class Master(BaseModel):
     true peak ≤ −6 dBTP, momentary ≤ −18 LUFS; fade-in 10 s, equal-power fade-out
     60 s (each at most a third of the session). With ``sleep_after_s`` set, a fade
     of ``max(60 s, fade_out_s)`` starts then and the session ends when it does.
+    ``output``: ``headphones`` (binaural), ``speakers`` (constant-power panning) or
+    ``mono`` (one channel; a trigger auditioned alone, unplaced).
     """
 
     model_config = _Strict
@@ -143,7 +145,7 @@ class Master(BaseModel):
     fade_in_s: Annotated[float, Field(ge=0.0, le=3600.0)] = 10.0
     fade_out_s: Annotated[float, Field(ge=0.0, le=3600.0)] = 60.0
     sleep_after_s: Annotated[float | None, Field(gt=0.0, le=MAX_DURATION_S)] = None
-    output: Literal["headphones", "speakers"] = "headphones"
+    output: Literal["headphones", "speakers", "mono"] = "headphones"
     normalize: bool = True
 
     @model_validator(mode="after")

@@ -47,8 +47,8 @@ def single_trigger_scene(
 ) -> Scene:
     """One trigger alone, for auditioning and scripts: no fades, normalised to −23 LUFS.
 
-    Placed binaurally only when a position or motion is given; otherwise it sits
-    in the middle (the same signal on both ears).
+    Placed binaurally (stereo) only when a position or motion is given; otherwise the
+    file is mono: the trigger itself, at −23 LUFS.
     """
     placed = any(v is not None for v in (azimuth_deg, elevation_deg, distance_m)) or (
         motion not in (None, "static"))
@@ -63,5 +63,6 @@ def single_trigger_scene(
         "name": f"trigger {spec}", "duration_s": duration_s, "sr": sr, "seed": seed,
         "layers": [layer],
         "master": {"target_lufs": -23.0, "momentary_max_lufs": 0.0, "true_peak_dbtp": -1.0,
-                   "fade_in_s": 0.0, "fade_out_s": 0.0},
+                   "fade_in_s": 0.0, "fade_out_s": 0.0,
+                   "output": "headphones" if placed else "mono"},
     }, source="trigger")
