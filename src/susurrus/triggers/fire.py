@@ -86,6 +86,9 @@ class Fire(Trigger):
         "band_q": 0.75,  # half-bandwidth 0.5/q octaves
         "hiss_level": 0.001,
         "pop_scale": 0.05,
+        "crack_above": 0.2,  # pops this loud also crack a piece of wood (own modes)
+        "crack_share": 0.6,  # share of such a pop's amplitude that rings the piece
+        "pop_cap": 0.5,  # the loudest pop (10x the typical one)
     }
 
     def _setup(self) -> None:
@@ -94,6 +97,7 @@ class Fire(Trigger):
         nyq = 0.5 * sr
         b = self.values["brightness"]
         tilt = 0.6 + 0.8 * b
+        self._tilt = tilt
         self._bands: list[StatefulSOS] = []
         for name in ("band_low_hz", "band_mid_hz", "band_high_hz"):
             fc = min(k[name] * tilt, 0.35 * sr)
@@ -106,6 +110,8 @@ class Fire(Trigger):
             np.float32
         )
         self._carry = np.zeros((3, self._tail_len))
+        self._crack_len = int(0.07 * sr)
+        self._crack_carry = np.zeros(self._crack_len)
         self._roar_lp = StatefulSOS(np.asarray(sps.butter(2, 250.0 / nyq, output="sos")))
         self._pos = 0  # absolute sample index of the next chunk
         self._pending = np.zeros((0, 3))  # (absolute sample, amplitude, band)
@@ -132,7 +138,7 @@ class Fire(Trigger):
             cum = np.cumsum(gaps)
             offs = cum - cum[first][owner]
             t = centres[owner] + offs
-            amps = np.minimum(k["pop_scale"] * (1.0 + rng.pareto(1.8, total)), 0.8)
+            amps = np.minimum(k["pop_scale"] * (1.0 + rng.pareto(1.8, total)), k["pop_cap"])
             amps *= rng.choice([-1.0, 1.0], total)
             # small ruptures snap high, big ones thump lower
             size = np.log(np.abs(amps) / k["pop_scale"])
@@ -161,10 +167,30 @@ class Fire(Trigger):
         exc[:, :tail] = self._carry
         seg = rng.standard_normal((len(pops), tail), dtype=np.float32) * self._env_shape
         seg[:, 0] += k["click_level"]
+        amp = pops[:, 1:2].copy()
+        # a loud pop is a piece of wood cracking: it rings that piece's own modes (a few
+        # inharmonic modes, 0.3–5 kHz, 4–14 ms), so no two loud pops sound alike
+        big = np.flatnonzero(amp[:, 0] > k["crack_above"])
+        amp[big] *= 1.0 - k["crack_share"]
         cols = idx[:, None] + np.arange(tail)
-        np.add.at(exc, (band[:, None], cols), pops[:, 1:2] * seg)
+        np.add.at(exc, (band[:, None], cols), amp * seg)
         self._carry = exc[:, n:].copy()
         exc = exc[:, :n]
+        crack = np.zeros(n + self._crack_len)
+        crack[: self._crack_len] = self._crack_carry
+        if len(big):
+            t = np.arange(self._crack_len) / self.sr
+            f = self._tilt * np.exp(rng.uniform(np.log(250.0), np.log(4000.0), (len(big), 4)))
+            d = rng.uniform(4e-3, 14e-3, (len(big), 4))
+            g = rng.uniform(0.2, 1.0, (len(big), 4)) * rng.choice([-1.0, 1.0], (len(big), 4))
+            ph = rng.uniform(0, 2 * np.pi, (len(big), 4))
+            modes = (g[..., None] * np.exp(-t / d[..., None])
+                     * np.sin(2 * np.pi * f[..., None] * t + ph[..., None])).sum(axis=1)
+            modes /= np.maximum(1e-9, np.abs(modes).max(axis=1, keepdims=True))
+            for j, i in enumerate(big):
+                s0 = idx[i]
+                crack[s0 : s0 + self._crack_len] += k["crack_share"] * pops[i, 1] * modes[j]
+        self._crack_carry = crack[n:].copy()
         # flame bed: roar and a sputtering hiss, each with a slowly wandering level
         a = float(np.exp(-n / (0.8 * self.sr)))  # AR(1) with a 0.8 s memory
         self._flicker = a * self._flicker + 0.66 * np.sqrt(1.0 - a * a) * rng.standard_normal(2)
@@ -173,7 +199,7 @@ class Fire(Trigger):
         # steam hiss radiates in the high band
         white = rng.standard_normal(n, dtype=np.float32)
         exc[2] += k["hiss_level"] * white * (self._gain[1] + (g_new[1] - self._gain[1]) * ramp)
-        out = self._bands[0](exc[0]) + self._bands[1](exc[1]) + self._bands[2](exc[2])
+        out = self._bands[0](exc[0]) + self._bands[1](exc[1]) + self._bands[2](exc[2]) + crack[:n]
         if v["roar"] > 0:
             roar = self._roar_lp(white)
             out += 0.07 * v["roar"] * roar * (self._gain[0] + (g_new[0] - self._gain[0]) * ramp)
