@@ -17,7 +17,7 @@ COMMANDS = [["render"], ["play"], ["presets"], ["triggers"], ["scene"], ["scene"
             ["scene", "load"], ["analyze"], ["soften"], ["journal", "checkin"], ["journal", "sleep"],
             ["journal", "list"], ["questionnaire", "phq9"], ["questionnaire", "gad7"],
             ["hr", "import"], ["report"], ["profile", "export"], ["profile", "import"],
-            ["profile", "delete"]]
+            ["profile", "delete"], ["corpus", "analyze"], ["corpus", "summary"], ["crisis"]]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)

@@ -338,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .profile.cli import add_profile_parsers
 
     add_profile_parsers(sub, profile_sub, parser_class=_Parser)
+    from .batch.cli import add_corpus_parser
+
+    add_corpus_parser(sub, parser_class=_Parser)
     return parser
 
 
@@ -359,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        if args.command in ("scene", "journal", "questionnaire", "hr", "profile"):
+        if args.command in ("scene", "journal", "questionnaire", "hr", "profile", "corpus"):
             print(f"susurrus: error: {args.command} needs an action "
                   f"(see susurrus {args.command} --help)", file=sys.stderr)
         else:

@@ -55,8 +55,8 @@ class Scissors(EventTrigger):
     #: (octaves), the exponent of the rising shear level, the click level and decay (s)
     _K: ClassVar[dict[str, float]] = {
         "stroke_s": 0.142,
-        "blade_hz": 4170.0,
-        "width_oct": 0.46,
+        "blade_hz": 4300.0,
+        "width_oct": 0.5,
         "rise_power": 2.5,
         "click_level": 0.61,
         "click_decay_s": 0.275e-3,

@@ -50,13 +50,13 @@ _MATERIALS: dict[
         1.95,
     ),
     "glass": (
-        (1050.0, 1600.0),
+        (1500.0, 2300.0),
         (1.0, 2.71, 5.05, 5.31, 8.2),
-        0.025,
+        0.02,
         0.55,
         0.5e-3,
         (2500.0, 11000.0),
-        0.8,
+        1.1,
         0.6e-3,
         250.0,
         0.6,
@@ -71,7 +71,7 @@ _MATERIALS: dict[
         0.4,
         1.8e-3,
         230.0,
-        0.9,
+        1.1,
     ),
     "fingernails": (
         (260.0, 390.0),
@@ -98,9 +98,11 @@ class Tapping(EventTrigger):
     * **Material** sets the modes: wood — a table or desk top: low inharmonic plate
       modes (≈ 170–1500 Hz) damped within ≈ 10 ms (wood's internal friction and the
       table's mounting), so a fingertip tap is a dull knock with a heavy finger thud;
-      glass — high modes
-      (≈ 1–6 kHz, wine-glass ratios 1 : 2.7 : 5.1 …) that ring for ≈ 0.1 s (a
-      glass held or standing on a table is damped by the hand or the table);
+      glass — a small tumbler or jar struck by a fingertip or nail: high modes
+      (≈ 1.6–2.5 kHz up to ≈ 10 kHz, glass-shell ratios 1 : 2.7 : 5.1 …) with a
+      strong contact "chink" and a short ring (τ ≈ 20 ms on the lowest mode, less on
+      the higher ones: a glass held or standing on a table is damped by the hand or
+      the table, so it clinks rather than chimes);
       plastic — a hollow case or box: mid modes (≈ 0.7–6 kHz) damped within a few ms
       (τ ≈ 5 ms; polymers have a high loss factor), so a tap is a short "tok" of
       contact noise and a heavy finger thud rather than a pitch; fingernails — a hard,
@@ -147,7 +149,7 @@ class Tapping(EventTrigger):
     variant_defaults: ClassVar[dict[str, dict[str, float]]] = {
         "wood": {"tempo_bpm": 280.0, "burstiness": 0.3, "hardness": 0.7},
         "glass": {"tempo_bpm": 150.0, "burstiness": 0.2, "brightness": 0.6},
-        "plastic": {"tempo_bpm": 300.0, "burstiness": 0.7, "hardness": 0.3},
+        "plastic": {"tempo_bpm": 300.0, "burstiness": 0.7, "hardness": 0.3, "jitter": 0.08},
         "fingernails": {"tempo_bpm": 300.0, "burstiness": 0.15, "hardness": 0.45},
     }
 
