@@ -280,4 +280,4 @@ def test_clip_renders(tmp_path):
     path = render_clip(spec, tmp_path / "c.flac")
     y, sr = sf.read(path, always_2d=True)
     assert sr == 48000
-    assert y.shape == (2 * 48000, 2) and np.max(np.abs(y)) > 1e-4
+    assert y.shape == (2 * 48000, 1) and np.max(np.abs(y)) > 1e-4  # unplaced clip: mono

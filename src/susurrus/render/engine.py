@@ -307,7 +307,13 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
         reduction += l_in - l_out
         if abs(l_in - l_out) < 0.05:
             break
-    return Calibration(gain + reduction, pre, reduction, (n_w - n_a) / sr, premix)
+    gain += reduction
+    if scene.master.max_limiting_db is not None and mix.size:
+        peak_db = 20 * math.log10(max(float(np.max(np.abs(mix))), 1e-12))
+        over = peak_db + gain - scene.master.true_peak_dbtp - scene.master.max_limiting_db
+        if over > 0:
+            gain -= over
+    return Calibration(gain, pre, reduction, (n_w - n_a) / sr, premix)
 
 
 def _master_effect(scene: Scene, mix: np.ndarray, gain_db: float, hop: int,

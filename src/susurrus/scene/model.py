@@ -147,6 +147,9 @@ class Master(BaseModel):
     sleep_after_s: Annotated[float | None, Field(gt=0.0, le=MAX_DURATION_S)] = None
     output: Literal["headphones", "speakers", "mono"] = "headphones"
     normalize: bool = True
+    #: the most the true-peak limiter may take off a peak; where reaching the target would
+    #: need more, the gain stops short of it instead (None: no such bound)
+    max_limiting_db: Annotated[float | None, Field(ge=0.0, le=40.0)] = None
 
     @model_validator(mode="after")
     def _ceilings(self) -> Master:

@@ -48,7 +48,9 @@ def single_trigger_scene(
     """One trigger alone, for auditioning and scripts: no fades, normalised to −23 LUFS.
 
     Placed binaurally (stereo) only when a position or motion is given; otherwise the
-    file is mono: the trigger itself, at −23 LUFS.
+    file is mono: the trigger itself, at −23 LUFS — or quieter for very sparse, peaky
+    triggers (a clock, single taps), whose gain stops where the limiter would have to
+    take more than 3 dB off their peaks: auditioning a sound must not squash it.
     """
     placed = any(v is not None for v in (azimuth_deg, elevation_deg, distance_m)) or (
         motion not in (None, "static"))
@@ -63,6 +65,6 @@ def single_trigger_scene(
         "name": f"trigger {spec}", "duration_s": duration_s, "sr": sr, "seed": seed,
         "layers": [layer],
         "master": {"target_lufs": -23.0, "momentary_max_lufs": 0.0, "true_peak_dbtp": -1.0,
-                   "fade_in_s": 0.0, "fade_out_s": 0.0,
+                   "fade_in_s": 0.0, "fade_out_s": 0.0, "max_limiting_db": 3.0,
                    "output": "headphones" if placed else "mono"},
     }, source="trigger")

@@ -21,7 +21,7 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
     "female": {"rate_wpm": 130.0, "breaths": 0.0, "closeness": 0.9},
     "male": {"rate_wpm": 90.0, "pause_s": 3.5, "brightness": 0.6},
     "counting": {"count_from": 20.0, "pause_s": 1.4},
-    "breathing-cues": {"breath_rate_per_min": 8.0, "breaths": 0.0},
+    "breathing-cues": {"breath_rate_per_min": 8.0, "closeness": 0.7},
 }
 
 
