@@ -14,14 +14,15 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from . import __version__
+from .argtypes import duration
 from .errors import ParameterError, SusurrusError
-from .units import format_duration, parse_duration
+from .units import format_duration
 
 EXIT_USAGE = 2
 EXIT_ERROR = 1
@@ -33,15 +34,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-def _duration(name: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            return parse_duration(text, name=name)
-        except ParameterError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    return parse
-
 
 def _param(text: str) -> tuple[str, float]:
     key, sep, value = text.partition("=")
@@ -245,10 +237,10 @@ Spatial convention (SOFA): azimuth 0 = ahead, positive = to the listener's LEFT,
 def _add_scene_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scene", nargs="?", metavar="SCENE_FILE", help="a scene file (.toml or .json)")
     p.add_argument("--preset", metavar="NAME", help="a built-in preset (see `susurrus presets`)")
-    p.add_argument("--duration", type=_duration("duration"), metavar="DUR",
+    p.add_argument("--duration", type=duration("duration"), metavar="DUR",
                    help="session length, e.g. 30s, 45m, 8h")
     p.add_argument("--seed", type=int, metavar="N", help="random seed (same seed, same sound)")
-    p.add_argument("--sleep-after", type=_duration("sleep_after"), metavar="DUR",
+    p.add_argument("--sleep-after", type=duration("sleep_after"), metavar="DUR",
                    help="sleep timer: start a fade of at least 60 s after DUR, then stop")
     p.add_argument("--sr", type=int, choices=(44100, 48000), help="sample rate in Hz")
 

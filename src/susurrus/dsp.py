@@ -144,12 +144,6 @@ def modal_impact(
     return y
 
 
-def one_pole_smooth(x: np.ndarray, coeff: float, state: float = 0.0) -> tuple[np.ndarray, float]:
-    """First-order low-pass ``y[n] = (1-c) x[n] + c y[n-1]``; returns (y, last state)."""
-    y, _ = sps.lfilter([1.0 - coeff], [1.0, -coeff], x, zi=[coeff * state])
-    return np.asarray(y), float(y[-1]) if len(y) else state
-
-
 def decorrelation_filters(
     rng: np.random.Generator, *, n_taps: int = 2048, channels: int = 2, max_delay_ms: float = 8.0,
     sr: int = 48000,

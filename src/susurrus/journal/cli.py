@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..argtypes import duration, rating
 from ..errors import ParameterError, SusurrusError
 from ..safety import COMPLEMENT_NOTE, SCREENING_NOTE, first_run_note, format_crisis
 from ..units import parse_duration
@@ -62,26 +63,6 @@ def _since(text: str | None) -> dt.datetime | None:
     if not text:
         return None
     return dt.datetime.now(dt.UTC) - dt.timedelta(seconds=parse_duration(text, name="since"))
-
-
-def _rating(name: str) -> Any:
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"--{name} {text!r}: a whole number 0-10") from None
-        if not 0 <= v <= 10:
-            raise argparse.ArgumentTypeError(f"--{name} {text!r}: allowed 0-10")
-        return v
-
-    return parse
-
-
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text, name="duration")
-    except ParameterError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _ask_int(prompt: str, low: int, high: int, *, optional: bool = False) -> int | None:
@@ -557,14 +538,14 @@ def add_journal_parsers(
         ("calm", "0 not at all … 10 completely"),
         ("tingles", "tingles intensity, 0 none … 10 intense"),
     ):
-        q.add_argument(f"--{k}", type=_rating(k), metavar="0-10", help=h)
+        q.add_argument(f"--{k}", type=rating(k), metavar="0-10", help=h)
     q.add_argument("--note", help="a free note")
     q.add_argument("--goal", help="session goal: relax, sleep, focus, unwind, stress …")
     q.add_argument(
         "--family", metavar="FAMILY", help="main trigger family (whisper, tapping, rain …)"
     )
     q.add_argument("--scene", metavar="FILE", help="the scene file that was played (.toml/.json)")
-    q.add_argument("--duration", type=_duration, metavar="DUR", help="session length, e.g. 45m")
+    q.add_argument("--duration", type=duration("duration"), metavar="DUR", help="session length, e.g. 45m")
     q.add_argument("--stopped", action="store_true", help="(after) the session was stopped early")
     q.set_defaults(func=cmd_checkin)
 

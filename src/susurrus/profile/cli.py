@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..argtypes import duration, rating
 from ..errors import ParameterError
 from ..families import FAMILY_IDS
 
@@ -26,18 +27,6 @@ def _store() -> Any:
 
 def _emit(args: argparse.Namespace, obj: dict[str, Any], text: str) -> None:
     print(json.dumps(obj, ensure_ascii=False) if getattr(args, "json", False) else text)
-
-
-def _score(name: str) -> Any:
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"--{name} {text!r}: a number from 0 to 10") from None
-        if not 0 <= v <= 10:
-            raise argparse.ArgumentTypeError(f"--{name}={text} is out of range; allowed 0 to 10")
-        return v
-    return parse
 
 
 def _clip_dir(name: str) -> Path:
@@ -232,16 +221,6 @@ def _try_play(path: Path) -> None:
 
 def add_profile_parsers(sub: Any, profile_sub: Any, *, parser_class: Any = None) -> None:
     """Register ``profile create|show|next-clip|rate|avoid``, ``discover`` and ``session``."""
-    from ..units import parse_duration
-
-    def dur(name: str) -> Any:
-        def parse(text: str) -> float:
-            try:
-                return parse_duration(text, name=name)
-            except ParameterError as exc:
-                raise argparse.ArgumentTypeError(str(exc)) from None
-        return parse
-
     q = profile_sub.add_parser("create", help="create a listener profile",
                                epilog="example:\n  susurrus profile create ada", formatter_class=RAW)
     q.add_argument("name", metavar="NAME")
@@ -268,8 +247,8 @@ def add_profile_parsers(sub: Any, profile_sub: Any, *, parser_class: Any = None)
     q.add_argument("name", metavar="NAME")
     q.add_argument("--clip", metavar="ID")
     q.add_argument("--session", type=int, metavar="ID", help="a session made by `susurrus session`")
-    q.add_argument("--tingles", type=_score("tingles"), required=True, metavar="N")
-    q.add_argument("--relax", type=_score("relax"), required=True, metavar="N")
+    q.add_argument("--tingles", type=rating("tingles", integer=False), required=True, metavar="N")
+    q.add_argument("--relax", type=rating("relax", integer=False), required=True, metavar="N")
     q.add_argument("--unpleasant", action="store_true", help="never play this family again")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_rate)
@@ -296,8 +275,8 @@ def add_profile_parsers(sub: Any, profile_sub: Any, *, parser_class: Any = None)
                        formatter_class=RAW)
     p.add_argument("--profile", required=True, metavar="NAME")
     p.add_argument("--goal", required=True, choices=("relax", "sleep", "focus", "unwind"))
-    p.add_argument("--duration", type=dur("duration"), default=2700.0, metavar="DUR")
-    p.add_argument("--sleep-after", type=dur("sleep_after"), metavar="DUR")
+    p.add_argument("--duration", type=duration("duration"), default=2700.0, metavar="DUR")
+    p.add_argument("--sleep-after", type=duration("sleep_after"), metavar="DUR")
     p.add_argument("--seed", type=int, metavar="N", help="session seed (default: a fresh one)")
     p.add_argument("-o", "--output", required=True, metavar="OUT")
     p.add_argument("--scene-out", metavar="FILE", help="also save the scene (.toml/.json)")
