@@ -61,9 +61,12 @@ def test_no_avoided_family_ever(ratings, avoid, unpleasant, goal, seed, breathin
         return
     avoided = set(p.avoid)
     assert not session_families(s.scene) & avoided
+    assert not set(s.families) & avoided
     for layer in s.scene.layers:
-        if "breathing" in avoided and layer.trigger in VOICES:
+        if "breathing" in avoided and (layer.trigger in VOICES or layer.kind == "script"):
             assert layer.params["breaths"] == 0.0
+        if layer.kind == "script":  # a guided script is a whisper
+            assert "whisper" not in avoided
     left = {x["family"] for x in s.explanation.left_out}
     assert left == avoided
     json.dumps(s.explanation.to_dict())
@@ -102,12 +105,13 @@ def test_sleep_is_dark_slow_with_timer():
     assert sc.master.sleep_after_s is not None
     t = sc.timing()
     assert t.fade_out_s >= 60.0 and t.total_s == pytest.approx(2700.0)
-    for layer in sc.layers:
+    triggered = [layer for layer in sc.layers if layer.kind == "trigger"]
+    for layer in triggered:
         if "brightness" in layer.params:
             assert layer.params["brightness"] <= 0.3
         if layer.spread == "point":
             assert layer.activity.pattern == "intermittent"
-    assert sum(layer.spread == "point" for layer in sc.layers) <= 1
+    assert sum(layer.spread == "point" for layer in triggered) <= 1
     assert not {"typing", "scissors", "crinkling"} & session_families(sc)
     assert "Sleep timer" in s.explanation.text()
 
@@ -130,19 +134,179 @@ def test_relax_has_personal_attention_and_favourites():
     assert "clock" not in session_families(s.scene)
 
 
-def test_unwind_paces_breathing_at_six():
+def _scripts(scene):
+    return [layer for layer in scene.layers if layer.kind == "script"]
+
+
+def test_unwind_is_paced_breathing_guidance():
+    for seed in range(4):
+        s = build_session(_liker(), "unwind", duration_s=2700.0, seed=seed)
+        (g,) = _scripts(s.scene)  # exactly one script layer
+        assert g.script == "paced-breathing" and g.params == {"breaths": 1.0}
+        assert load_script(g.script).breaths_per_min == pytest.approx(6.0)
+        assert g.loop and g.crossfade_s < 1.0  # 45 min of guidance from a 3-min script
+        assert "whisper" in session_families(s.scene) and "whisper" in s.families
+        # the script is the voice: no whisper trigger beside it, composed with beds/triggers
+        assert not any(la.trigger == "whisper" for la in s.scene.layers)
+        assert any(la.spread == "diffuse" for la in s.scene.layers)
+        assert len(s.scene.layers) >= 2
+        check_session(s.scene, set())
+        why = s.explanation.layers[0]
+        assert why["kind"] == "script" and why["script"] == "paced-breathing"
+        assert "6 breaths per minute" in why["why"] and "unwind" in why["why"]
+        assert "guided script 'Paced breathing'" in s.explanation.text()
+        assert s.explanation.to_dict()["layers"][0]["title"] == "Paced breathing"
+    # a session shorter than the script speaks it once (no loop)
+    short = build_session(_liker(), "unwind", duration_s=60.0, seed=1)
+    (g,) = _scripts(short.scene)
+    assert not g.loop
+
+
+def test_unwind_avoiding_whisper_has_no_script():
+    p = _liker()
+    p.add_avoid("whisper")
+    for seed in range(4):
+        s = build_session(p, "unwind", seed=seed)
+        assert not _scripts(s.scene)
+        assert "whisper" not in session_families(s.scene)
+        check_session(s.scene, {"whisper"})
+        assert s.scene.layers[0].trigger == "breathing"  # a breath paces instead
+        assert "avoid list" in s.explanation.layers[0]["why"]
+        assert {"family": "whisper", "reason": "on your avoid list"} in s.explanation.left_out
+    # and a scene with a script layer fails the check for a whisper-avoider
+    s = build_session(_liker(), "unwind", seed=0)
+    with pytest.raises(ParameterError) as exc:
+        check_session(s.scene, {"whisper"})
+    assert exc.value.value == "whisper" and "paced-breathing" in exc.value.name
+
+
+def test_unwind_with_whisper_rated_low_uses_the_breath():
+    p = _profile([("whisper", 0, 1)] * 3 + [("brushing", 8, 8)], [])
+    s = build_session(p, "unwind", seed=2)
+    assert not _scripts(s.scene) and s.scene.layers[0].trigger == "breathing"
+    assert "rated low" in s.explanation.layers[0]["why"]
+
+
+def test_unwind_avoiding_breathing_drops_the_scripts_breaths():
     p = _liker()
     p.add_avoid("breathing")
     s = build_session(p, "unwind", seed=4)
-    g = next(la for la in s.scene.layers if la.variant == "breathing-cues")
-    assert 5.5 <= g.params["breath_rate_per_min"] <= 6.5
+    (g,) = _scripts(s.scene)
     assert g.params["breaths"] == 0.0
-    assert any("breaths" in a for a in s.explanation.adjustments)
-    # whisper avoided: the breathing trigger paces instead
-    p2 = _liker()
-    p2.add_avoid("whisper")
-    s2 = build_session(p2, "unwind", seed=4)
-    assert s2.scene.layers[0].trigger == "breathing"
+    assert any("guidance script" in a for a in s.explanation.adjustments)
+    check_session(s.scene, {"breathing"})
+    # the loader (as the engine calls it) honours the param: no breath cue is left
+    with_breaths = load_script(g.script)
+    without = load_script(g.script, breaths=g.params["breaths"] > 0)
+    assert any(c.kind == "breath" for c in with_breaths.cues)
+    assert not any(c.kind == "breath" for c in without.cues)
+    assert [c.text for c in without.cues if c.kind != "breath"] == [
+        c.text for c in with_breaths.cues if c.kind != "breath"
+    ]
+    # the check catches a script layer that keeps its breaths
+    bad = s.scene.to_dict()
+    for la in bad["layers"]:
+        if la.get("kind") == "script":
+            la["params"] = {"breaths": 1.0}
+    with pytest.raises(ParameterError, match="breaths"):
+        check_session(scene_from_dict(bad), {"breathing"})
+
+
+def test_engine_leaves_out_script_breaths(tmp_path, monkeypatch):
+    """Known answer: a script of nothing but a breath is silent with breaths = 0."""
+    from susurrus.render.engine import LayerStream
+
+    (tmp_path / "just-a-breath.txt").write_text("goal: unwind\n---\n[pause 0.5]\n[breath]\n")
+    monkeypatch.setenv("SUSURRUS_SCRIPTS_DIR", str(tmp_path))
+    peaks = {}
+    for breaths in (0.0, 1.0):
+        scene = scene_from_dict(
+            {
+                "duration_s": 3.0,
+                "sr": 48000,
+                "seed": 1,
+                "layers": [
+                    {
+                        "kind": "script",
+                        "script": "just-a-breath",
+                        "params": {"breaths": breaths},
+                        "spread": "diffuse",
+                    }
+                ],
+            }
+        )
+        y = LayerStream(scene.layers[0], 0, scene).read(3 * 48000)
+        peaks[breaths] = float(np.max(np.abs(y)))
+    assert peaks[0.0] == 0.0 and peaks[1.0] > 0.1
+
+
+def test_sleep_adds_a_bedtime_script_once():
+    seen = set()
+    for seed in range(12):
+        s = build_session(_liker(), "sleep", duration_s=2700.0, seed=seed)
+        (g,) = _scripts(s.scene)
+        assert g.script in ("bedtime-countdown", "body-scan") and not g.loop
+        assert not any(la.trigger == "whisper" for la in s.scene.layers)  # no second voice
+        assert "spoken once" in s.explanation.layers[2]["why"]
+        seen.add(g.script)
+    assert seen == {"bedtime-countdown", "body-scan"}  # sessions vary
+    p = _liker()
+    p.add_avoid("whisper")
+    assert not _scripts(build_session(p, "sleep", seed=0).scene)
+    low = _profile([("whisper", 1, 1)] * 3, [])
+    assert not _scripts(build_session(low, "sleep", seed=0).scene)
+
+
+def test_relax_may_speak_affirmations_when_whisper_is_liked():
+    scripted = plain = 0
+    for seed in range(16):
+        s = build_session(_liker(), "relax", duration_s=600.0, seed=seed)
+        sc = _scripts(s.scene)
+        if sc:
+            (g,) = sc
+            assert g.script == "affirmations" and g.loop and g.distance_m <= 0.45
+            assert not any(la.trigger == "whisper" for la in s.scene.layers)
+            roles = {x["role"]: x for x in s.explanation.layers}
+            assert roles["personal attention"]["script"] == "affirmations"
+            scripted += 1
+        else:
+            plain += 1
+    assert scripted and plain
+    # long sessions keep the procedural whisper (a short script would repeat too often)
+    for seed in range(8):
+        assert not _scripts(build_session(_liker(), "relax", duration_s=2700.0, seed=seed).scene)
+    # no ratings of whisper yet: not "liked", no affirmations
+    fresh = _profile([("brushing", 8, 8)], [])
+    for seed in range(8):
+        assert not _scripts(build_session(fresh, "relax", duration_s=600.0, seed=seed).scene)
+
+
+def test_focus_never_has_a_script():
+    for seed in range(6):
+        assert not _scripts(build_session(_liker(), "focus", duration_s=600.0, seed=seed).scene)
+
+
+def test_unwind_sessions_vary_by_seed():
+    p = _liker()
+    scenes = [build_session(p, "unwind", seed=k).scene.to_dict() for k in range(4)]
+    assert scenes[0] == build_session(p, "unwind", seed=0).scene.to_dict()
+    assert len({json.dumps(d, sort_keys=True) for d in scenes}) == 4
+
+
+def test_session_feedback_reaches_the_script_voice(tmp_path, monkeypatch):
+    from susurrus.journal import start_session
+    from susurrus.profile.cli import _session_families
+    from susurrus.profile.persist import create_listener
+    from susurrus.store import open_store
+
+    monkeypatch.setenv("SUSURRUS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SUSURRUS_DATABASE_URL", raising=False)
+    store = open_store()
+    create_listener(store, "ada")
+    s = build_session(_liker(), "unwind", seed=3)
+    sid = start_session(store, "ada", scene=s.scene.to_dict(), goal="unwind", duration_s=60.0)
+    fams = _session_families(store, "ada", sid)
+    assert fams == s.families and fams[0] == "whisper"
 
 
 def test_sessions_vary_but_same_seed_same_scene():
@@ -164,7 +328,7 @@ def test_non_responder_gets_beds_and_honest_words():
         assert all(la.spread == "diffuse" for la in s.scene.layers), goal
         assert any("not everyone experiences ASMR" in n for n in s.explanation.notes)
     s = build_session(p, "unwind", seed=1)
-    assert s.scene.layers[0].variant == "breathing-cues"
+    assert s.scene.layers[0].kind == "script" and s.scene.layers[0].script == "paced-breathing"
 
 
 def test_explanation_names_triggers_reasons_and_aversions():
@@ -256,18 +420,22 @@ def test_bad_script_header():
 
 
 @pytest.mark.slow
-def test_session_validates_and_renders(tmp_path):
+def test_unwind_session_renders(tmp_path):
     from susurrus.render import render_to_file
 
     p = _liker()
     p.add_avoid("breathing")
-    s = build_session(p, "unwind", duration_s=3.0, seed=7)
+    s = build_session(p, "unwind", duration_s=20.0, seed=7)
+    assert _scripts(s.scene)
     scene = scene_from_dict(s.scene.to_dict())
     out = tmp_path / "s.wav"
     render_to_file(scene, out)
     y, sr = sf.read(out, always_2d=True)
-    assert sr == 48000 and y.shape == (3 * 48000, 2)
-    assert np.all(np.isfinite(y)) and np.max(np.abs(y)) > 1e-4
+    assert sr == 48000 and y.shape == (20 * 48000, 2)
+    assert np.all(np.isfinite(y))
+    # not silent: after the 20 s session's fade-in, every second carries sound
+    rms = np.sqrt(np.mean(y[: 20 * sr].reshape(20, sr, 2) ** 2, axis=(1, 2)))
+    assert np.max(np.abs(y)) > 1e-2 and np.all(rms[2:15] > 1e-4)
 
 
 @pytest.mark.slow

@@ -333,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .batch.cli import add_corpus_parser
 
     add_corpus_parser(sub, parser_class=_Parser)
+    from .api.server import add_serve_parsers
+
+    add_serve_parsers(sub, parser_class=_Parser)
     return parser
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -277,8 +278,12 @@ def analyze_file_full(
     *,
     tagger: Tagger | bool | None = None,
     block_size: int = BLOCK_SIZE,
+    progress: Callable[[float], None] | None = None,
 ) -> Analysis:
-    """Analyse a file; raises :class:`~susurrus.errors.SusurrusError` when it cannot."""
+    """Analyse a file; raises :class:`~susurrus.errors.SusurrusError` when it cannot.
+
+    ``progress`` (optional) is called after each block with the share decoded, 0…1.
+    """
     p = Path(path)
     info = audio.info(p)
     if info.format in ("WAV", "WAVEX"):
@@ -286,6 +291,8 @@ def analyze_file_full(
     an = Analyzer(info.sr, info.channels, tagger=tagger)
     for block in _prefetch(audio.stream(p, block_size=block_size)):
         an.process(block)
+        if progress is not None and info.frames > 0:
+            progress(min(1.0, an.fx.n_samples / info.frames))
     decoded = an.fx.n_samples
     if decoded == 0:
         raise AudioFileError(f"{p}: contains no audio samples")

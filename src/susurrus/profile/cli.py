@@ -109,8 +109,12 @@ def _session_families(store: Any, name: str, session_id: int) -> list[str]:
                         .where(JournalSession.id == session_id, Profile.name == name)).first()
     if row is None or not row[0]:
         raise ParameterError("session", session_id, f"a session id of profile {name!r} (see `susurrus journal list`)")
-    fams = [la["trigger"] for la in row[0].get("layers", []) if la.get("trigger")]
-    return list(dict.fromkeys(fams))
+    from .sessions import SCRIPT_FAMILY
+
+    # a guided script layer is a whispered voice: the session's rating reaches whisper too
+    layers = row[0].get("layers", [])
+    fams = [SCRIPT_FAMILY if la.get("kind") == "script" else la.get("trigger") for la in layers]
+    return list(dict.fromkeys(f for f in fams if f))
 
 
 def cmd_avoid(args: argparse.Namespace) -> int:

@@ -13,20 +13,32 @@ Goals (why people use ASMR: relax 98 %, sleep 82 %, stress 70 %; Barratt & Davis
     likes (writing, typing, page turning, a clock).
 ``relax``
     The listener's favourite triggers around the head, with personal attention: a
-    close whisper or soft voice (female/male) unless avoided or disliked.
+    close whisper or soft voice (female/male) unless avoided or disliked; when the
+    listener likes whispering, half the sessions up to 15 min (by seed) speak the
+    personal-attention affirmations script instead.
 ``unwind``
-    Breathing-paced guidance: a whisper saying "breathe in … and out" at about
-    6 breaths per minute (slow-paced breathing; e.g. Zaccaro et al. 2018 review),
-    over a dark bed and one favourite.
+    Breathing-paced guidance: the whispered ``paced-breathing`` script (4 s in, 6 s
+    out: 6 breaths per minute, a cue on each in- and out-breath; slow-paced
+    breathing, e.g. Zaccaro et al. 2018 review) over a dark bed and one favourite.
+    With whisper avoided (or rated low), a slow breathing sound paces instead.
+
+Guided whisper scripts (:mod:`susurrus.scene.scripts`, editable text files) are
+``script`` layers. ``unwind`` and ``relax`` loop theirs over the session (the
+script's closing pause is the silence between repetitions); ``sleep`` speaks its
+script once at the start (a bedtime countdown or a body scan, when whisper is
+neither avoided nor disliked) and the beds carry on: a countdown that starts again
+would wake the listener up.
 
 Every choice stays within the profile: families are drawn from the listener's best
 (posterior means from :class:`~susurrus.profile.model.ListenerProfile`) with a
 little chance, parameters are jittered, positions and motion vary — seeded by the
 session seed, so each session differs and the same seed gives the same scene.
 
-Aversions are hard limits: no layer is ever of an avoided family, and when
-``breathing`` is avoided every voice layer has ``breaths = 0`` (no breaths between
-whispered phrases). :func:`check_session` verifies this on the finished scene.
+Aversions are hard limits: no layer is ever of an avoided family (a script layer is
+a whisper: :data:`SCRIPT_FAMILY`), and when ``breathing`` is avoided every voice and
+script layer has ``breaths = 0`` (no breaths between whispered phrases, no
+``[breath]`` cues in a script). :func:`check_session` verifies this on the finished
+scene.
 
 A listener classed as a non-responder gets calm, sleep-friendly beds (and, to
 unwind, the breathing pacer) instead of tingle-chasing, and an honest note.
@@ -47,17 +59,21 @@ from .. import triggers
 from ..errors import ParameterError, check_range
 from ..families import FAMILY_IDS, get_family
 from ..scene import Scene, scene_from_dict
+from ..scene.model import Layer
+from ..scene.scripts import load_script
 from .model import ListenerProfile, Sensitivity
 
 __all__ = [
     "BED_FAMILIES",
     "DISCLAIMER",
     "GOALS",
+    "SCRIPT_FAMILY",
     "VOICE_FAMILIES",
     "Explanation",
     "Session",
     "build_session",
     "check_session",
+    "layer_family",
     "session_families",
 ]
 
@@ -66,6 +82,20 @@ GOALS: tuple[str, ...] = ("relax", "sleep", "focus", "unwind")
 BED_FAMILIES: tuple[str, ...] = ("noise", "rain", "water", "fire", "leaves")
 #: families with a ``breaths`` parameter (breaths between phrases)
 VOICE_FAMILIES: tuple[str, ...] = ("whisper", "soft-speaking")
+#: the family of a guided-script layer: a whispered voice (avoid ``whisper``, no scripts)
+SCRIPT_FAMILY = "whisper"
+#: the script that paces breathing for ``unwind``; ``sleep`` scripts with their weights
+_UNWIND_SCRIPT = "paced-breathing"
+_SLEEP_SCRIPTS: dict[str, float] = {"bedtime-countdown": 0.6, "body-scan": 0.4}
+_RELAX_SCRIPT = "affirmations"
+#: whisper posterior means: below ``_DISLIKED`` no script; ``_LIKED`` for affirmations
+_DISLIKED = 4.0
+_LIKED = 6.0
+#: affirmations loop; past this session length the procedural whisper (never a loop)
+#: gives the personal attention instead
+_AFFIRMATIONS_MAX_S = 900.0
+#: loop crossfade of a script layer: short, the script's closing pause is the gap
+_SCRIPT_XFADE_S = 0.25
 #: families never used for a goal (busy or sharp for sleep; voices for focus)
 _NOT_FOR_GOAL: dict[str, frozenset[str]] = {
     "sleep": frozenset({"typing", "scissors", "crinkling"}),
@@ -141,7 +171,12 @@ class Explanation:
         lines = [f"{article} {self.goal} session ({dur}, seed {self.seed})."]
         lines.append("Sounds:")
         for x in self.layers:
-            lines.append(f"  - {x['family']} ({x['variant']}, {x['role']}): {x['why']}")
+            if x.get("kind") == "script":
+                lines.append(
+                    f"  - {x['family']}: guided script '{x['title']}' ({x['role']}): {x['why']}"
+                )
+            else:
+                lines.append(f"  - {x['family']} ({x['variant']}, {x['role']}): {x['why']}")
         if self.left_out:
             lines.append(
                 "Left out: "
@@ -168,10 +203,9 @@ class Session:
 
     @property
     def families(self) -> list[str]:
-        """The trigger families in the scene, in layer order, without repeats."""
-        return list(
-            dict.fromkeys(layer.trigger for layer in self.scene.layers if layer.trigger is not None)
-        )
+        """The families in the scene (a script counts as whisper), in layer order, once."""
+        fams = (layer_family(layer) for layer in self.scene.layers)
+        return list(dict.fromkeys(f for f in fams if f is not None))
 
     def to_dict(self) -> dict[str, Any]:
         return {"scene": self.scene.to_dict(), "explanation": self.explanation.to_dict()}
@@ -180,28 +214,39 @@ class Session:
 # -- checks -------------------------------------------------------------------------------
 
 
+def layer_family(layer: Layer) -> str | None:
+    """The family a layer sounds as: its trigger, :data:`SCRIPT_FAMILY` for a guided
+    script (a whispered voice), None for the listener's own recording."""
+    if layer.kind == "script":
+        return SCRIPT_FAMILY
+    return layer.trigger
+
+
 def session_families(scene: Scene) -> set[str]:
-    """Every trigger family used by a scene's layers."""
-    return {layer.trigger for layer in scene.layers if layer.trigger is not None}
+    """Every family used by a scene's layers (a guided script counts as ``whisper``)."""
+    return {f for f in map(layer_family, scene.layers) if f is not None}
 
 
 def check_session(scene: Scene, avoid: Iterable[str]) -> None:
     """Raise :class:`ParameterError` if a scene breaks the aversion guarantee.
 
-    The guarantee: no layer of an avoided family, and with ``breathing`` avoided, no
-    voice layer with ``breaths`` other than 0 (its default is not 0).
+    The guarantee: no layer of an avoided family (a script layer is a ``whisper``),
+    and with ``breathing`` avoided, no voice or script layer with ``breaths`` other
+    than 0 (a voice's default is not 0; a script without ``breaths`` keeps its
+    ``[breath]`` cues).
     """
     avoided = set(avoid)
     for layer in scene.layers:
-        if layer.trigger in avoided:
+        fam = layer_family(layer)
+        if fam in avoided:
             raise ParameterError(
                 f"layer {layer.label}",
-                layer.trigger,
+                fam,
                 "a family not on the avoid-list " + str(sorted(avoided)),
             )
         if (
             "breathing" in avoided
-            and layer.trigger in VOICE_FAMILIES
+            and (layer.kind == "script" or layer.trigger in VOICE_FAMILIES)
             and layer.params.get("breaths") != 0.0
         ):
             raise ParameterError(
@@ -261,14 +306,15 @@ class _Builder:
             out.append(pool.pop(j))
         return out
 
-    def why(self, family: str, role: str) -> str:
+    def rating(self, family: str) -> str:
         n = self.n[family]
         m = self.mean[family]
         if n:
-            base = f"your ratings put it at {m:.1f}/10 ({n} clip{'s' if n != 1 else ''})"
-        else:
-            base = f"not rated yet; about {m:.1f}/10 expected from what most listeners report"
-        return f"{base}; {role}"
+            return f"your ratings put it at {m:.1f}/10 ({n} clip{'s' if n != 1 else ''})"
+        return f"not rated yet; about {m:.1f}/10 expected from what most listeners report"
+
+    def why(self, family: str, role: str) -> str:
+        return f"{self.rating(family)}; {role}"
 
     def variant_for(self, family: str, preferred: Sequence[str] | None = None) -> str:
         fam = get_family(family)
@@ -423,33 +469,90 @@ class _Builder:
             self.params_for(family, variant),
         )
 
+    def script(
+        self,
+        name: str,
+        *,
+        role: str,
+        what: str,
+        reason: str,
+        loop: bool,
+        placement: dict[str, Any],
+    ) -> None:
+        """A guided whisper script layer (family :data:`SCRIPT_FAMILY`).
+
+        Its ``[breath]`` cues are left out (``breaths = 0``) when breathing is avoided.
+        With ``loop``, the script repeats for the whole session when it is shorter
+        (its closing pause, then a short crossfade, separates the repetitions);
+        otherwise it is spoken once and the other layers carry on.
+        """
+        breaths = "breathing" not in self.avoid
+        scr = load_script(name, breaths=breaths)
+        repeat = loop and scr.duration_s < self.duration
+        if repeat:
+            timing = f"repeats every {scr.duration_s / 60.0:.1f} min for the whole session"
+        elif scr.duration_s < self.duration:
+            timing = f"spoken once, over the first {scr.duration_s / 60.0:.1f} min"
+        else:
+            timing = "spoken over the whole session"
+        liking = self.rating(SCRIPT_FAMILY).replace(" it ", " whispering ", 1)
+        self.used.add(SCRIPT_FAMILY)
+        self.layers.append(
+            {
+                "name": f"script {name} ({role})",
+                "kind": "script",
+                "script": name,
+                "params": {"breaths": 1.0 if breaths else 0.0},
+                "loop": repeat,
+                "crossfade_s": _SCRIPT_XFADE_S,
+                **placement,
+            }
+        )
+        self.expl.layers.append(
+            {
+                "family": SCRIPT_FAMILY,
+                "variant": name,
+                "kind": "script",
+                "script": name,
+                "title": scr.title,
+                "role": role,
+                "why": f"{what}; {reason}; {timing}; whispered: {liking}",
+            }
+        )
+
     def guidance(self) -> None:
-        """Unwind: breathing-paced guidance, by whisper if allowed, else a breathing pacer."""
-        if "whisper" not in self.avoid:
-            params = self.params_for("whisper", "breathing-cues")
-            rate = params["breath_rate_per_min"]
-            self.add(
-                "whisper",
-                "breathing-cues",
-                "guidance",
-                f"paces slow breathing at {rate:.1f} breaths per minute, a cue on each "
-                "in- and out-breath; chosen for your goal (unwind)",
-                {
+        """Unwind: the paced-breathing script if whisper is allowed, else a breathing pacer."""
+        # a non-responder rates everything low: that is no dislike of the voice
+        disliked = (
+            not self.sens.non_responder
+            and self.n[SCRIPT_FAMILY] > 0
+            and self.mean[SCRIPT_FAMILY] < _DISLIKED
+        )
+        if SCRIPT_FAMILY not in self.avoid and not (disliked and "breathing" not in self.avoid):
+            bpm = load_script(_UNWIND_SCRIPT).breaths_per_min or 6.0
+            self.script(
+                _UNWIND_SCRIPT,
+                role="guidance",
+                what=f"paces slow breathing at {bpm:.0f} breaths per minute, a cue on each "
+                "in- and out-breath; slow breathing calms (Zaccaro et al. 2018)",
+                reason="chosen for your goal (unwind)",
+                loop=True,
+                placement={
                     "azimuth_deg": round(float(self.rng.uniform(-20.0, 20.0)), 1),
                     "distance_m": 0.5,
                     "gain_db": -4.0,
                 },
-                params,
             )
             return
         if "breathing" not in self.avoid:
             params = self.params_for("breathing", "slow")
+            whisper = "on your avoid list" if SCRIPT_FAMILY in self.avoid else "rated low by you"
             self.add(
                 "breathing",
                 "slow",
                 "guidance",
                 f"a calm breath to follow at {params['rate_per_min']:.1f} breaths per "
-                "minute (whisper is on your avoid list, so no spoken cues)",
+                f"minute (whisper is {whisper}, so no spoken guidance)",
                 {"distance_m": 0.6, "gain_db": -8.0, "binaural": False},
                 params,
             )
@@ -457,6 +560,55 @@ class _Builder:
         self.expl.notes.append(
             "No breathing guidance: both whisper and breathing are on your avoid list."
         )
+
+    def bedtime_script(self) -> None:
+        """Sleep: a bedtime countdown or a body scan, spoken once, far and still."""
+        if not self.allowed([SCRIPT_FAMILY]) or self.mean[SCRIPT_FAMILY] < _DISLIKED:
+            return
+        names = list(_SLEEP_SCRIPTS)
+        w = np.array([_SLEEP_SCRIPTS[k] for k in names])
+        name = names[int(self.rng.choice(len(names), p=w / w.sum()))]
+        what = (
+            "counts down slowly from ten, one number on each long out-breath"
+            if name == "bedtime-countdown"
+            else "a slow body scan, from the feet to the head"
+        )
+        self.script(
+            name,
+            role="bedtime guidance",
+            what=what,
+            reason="chosen for your goal (sleep)",
+            loop=False,
+            placement={
+                "azimuth_deg": round(float(self.side * self.rng.uniform(10.0, 40.0)), 1),
+                "distance_m": round(float(self.rng.uniform(0.8, 1.2)), 2),
+                "gain_db": -8.0,
+            },
+        )
+
+    def affirmations(self) -> bool:
+        """Relax: personal-attention affirmations, when the listener's ratings show they
+        like whispering (``_LIKED`` or more), in half the sessions (by seed) of at most
+        ``_AFFIRMATIONS_MAX_S``: a longer one would repeat the short script too often."""
+        liked = self.n[SCRIPT_FAMILY] > 0 and self.mean[SCRIPT_FAMILY] >= _LIKED
+        if not self.allowed([SCRIPT_FAMILY]) or not liked or self.duration > _AFFIRMATIONS_MAX_S:
+            return False
+        if self.rng.random() >= 0.5:
+            return False
+        self.side = -self.side
+        self.script(
+            _RELAX_SCRIPT,
+            role="personal attention",
+            what="short, kind affirmations with room between them, close to one ear",
+            reason="close personal attention, a core relaxing trigger",
+            loop=True,
+            placement={
+                "azimuth_deg": round(float(self.side * self.rng.uniform(30.0, 70.0)), 1),
+                "distance_m": round(float(self.rng.uniform(0.3, 0.45)), 2),
+                "gain_db": -6.0,
+            },
+        )
+        return True
 
     # -- goals ----------------------------------------------------------------------------
 
@@ -486,7 +638,8 @@ class _Builder:
             if self.goal == "relax":
                 voices = self.allowed(VOICE_FAMILIES)
                 best = max(voices, key=lambda f: self.mean[f], default=None)
-                if best is not None and self.mean[best] >= 3.5:
+                scripted = best == SCRIPT_FAMILY and self.affirmations()
+                if not scripted and best is not None and self.mean[best] >= 3.5:
                     variant = self.variant_for(best, ["female", "male"])
                     self.point(
                         best,
@@ -499,6 +652,7 @@ class _Builder:
                 for f in self.pick(points, 1 if few else 2):
                     self.point(f, role="favourite", reason="one of your favourites")
             elif self.goal == "sleep":
+                self.bedtime_script()
                 for f in self.pick(points, 1, spread=1):
                     self.point(
                         f,
@@ -551,9 +705,11 @@ class _Builder:
                 }
             )
         if "breathing" in self.avoid and self.used & set(VOICE_FAMILIES):
+            scripted = any(x.get("kind") == "script" for x in self.expl.layers)
             self.expl.adjustments.append(
-                "no breaths between whispered or spoken phrases, because breathing is on your "
-                "avoid list"
+                "no breaths between whispered or spoken phrases"
+                + (" (nor in the guidance script)" if scripted else "")
+                + ", because breathing is on your avoid list"
             )
         for f in self.p.top(3):
             if f in _NOT_FOR_GOAL[self.goal]:

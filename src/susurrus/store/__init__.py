@@ -15,6 +15,7 @@ from __future__ import annotations
 from .engine import HEAD_REVISION, Store, alembic_config, migrate_to_head, open_store
 from .errors import ExportFormatError, ProfileExistsError, ProfileNotFoundError, StoreError
 from .models import (
+    Account,
     Base,
     CheckIn,
     HRRecording,
@@ -41,6 +42,7 @@ from .transfer import (
 __all__ = [
     "EXPORT_FORMAT",
     "HEAD_REVISION",
+    "Account",
     "Base",
     "CheckIn",
     "ExportFormatError",

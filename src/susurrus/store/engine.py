@@ -30,7 +30,7 @@ from .errors import StoreError
 from .paths import default_database_url
 
 #: The newest migration shipped in ``migrations/versions`` (a test checks it).
-HEAD_REVISION = "0002_listener_models"
+HEAD_REVISION = "0003_accounts"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x5355_5355  # "SUSU": advisory lock serialising migrations
 

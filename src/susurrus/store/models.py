@@ -227,3 +227,17 @@ class ListenerModel(Base):
     )
     model: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Account(Base):
+    """A web-app account (``susurrus serve --auth accounts``): a user name and an argon2id hash.
+
+    An account owns the profiles named ``@<account id>/<name>`` (see
+    :mod:`susurrus.api.accounts`); it holds no journal data itself.
+    """
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
