@@ -2,7 +2,7 @@
 # Set up everything and run every check: ruff, mypy and the whole test suite (slow tests included).
 set -euo pipefail
 cd "$(dirname "$0")"
-bash scripts/setup.sh
+SUSURRUS_BROWSER_TESTS=1 bash scripts/setup.sh
 echo "== ruff";  .venv/bin/ruff check src tests scripts benchmarks
 echo "== mypy";  .venv/bin/mypy src/susurrus
 echo "== pytest"

@@ -16,6 +16,10 @@ APT_PACKAGES=(
   alsa-utils         # speech recordings used by tests
   postgresql         # PostgreSQL server for the storage tests (tests/_pg.py starts a throwaway cluster)
 )
+# the web app's end-to-end tests drive Debian's Chromium with Playwright (test.sh sets SUSURRUS_BROWSER_TESTS)
+if [ "${SUSURRUS_BROWSER_TESTS:-0}" = 1 ]; then
+  APT_PACKAGES+=(chromium)
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

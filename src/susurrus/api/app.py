@@ -19,6 +19,7 @@ from ..errors import ParameterError, SceneError, SusurrusError
 from ..store import ProfileExistsError, ProfileNotFoundError, open_store
 from . import routes_analyze, routes_help, routes_listen, routes_people
 from .jobs import JobTable
+from .renderpool import RenderPool
 from .security import COOKIE, LoginLimiter, SessionTable, host_allowed, same_secret
 from .settings import ServerSettings
 from .state import AppState
@@ -54,12 +55,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
     store = open_store(settings.db_url)
     state = AppState(settings=settings, store=store, sessions=SessionTable(),
                      streams=StreamTable(settings.max_streams), jobs=JobTable(),
-                     limiter=LoginLimiter(settings.login_attempts, settings.login_window_s))
+                     limiter=LoginLimiter(settings.login_attempts, settings.login_window_s),
+                     pool=RenderPool(settings.render_workers))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         state.streams.close_all()
+        state.pool.close()
         state.jobs.shutdown()
         store.close()
 

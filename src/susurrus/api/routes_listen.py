@@ -145,10 +145,9 @@ def _stream_scene(st: AppState, who: Caller, body: StreamBody) -> tuple[Scene, l
 @router.post("/streams", status_code=201, summary="Start a live stream (preset, scene, share or personal session)")
 async def start_stream(body: StreamBody, st: State, who: Caller) -> dict[str, Any]:
     from ..journal import start_session
-    from ..render.live import LiveSession
 
     scene, why, stored = await run_in_threadpool(_stream_scene, st, who, body)
-    live = await run_in_threadpool(LiveSession, scene)
+    live = await run_in_threadpool(st.pool.open, scene)
     jid = None
     if stored is not None:
         jid = await run_in_threadpool(lambda: start_session(

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException
+from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -265,8 +265,8 @@ def finish(name: str, sid: int, body: FinishBody, st: State, who: Caller) -> dic
     return {"id": sid}
 
 
-@router.get("/profiles/{name}/journal", summary="Journal entries, newest first")
-def journal(name: str, st: State, who: Caller) -> dict[str, Any]:
+@router.get("/profiles/{name}/journal", summary="Journal entries, newest first (at most `limit`)")
+def journal(name: str, st: State, who: Caller, limit: Annotated[int, Query(ge=1, le=5000)] = 200) -> dict[str, Any]:
     from ..journal import list_entries
     from ..store import Profile, QuestionnaireResponse
 
@@ -278,7 +278,7 @@ def journal(name: str, st: State, who: Caller) -> dict[str, Any]:
         entries += [{"kind": "questionnaire", "id": r.id, "at": r.taken_at.isoformat(),
                      "instrument": r.instrument, "score": r.score, "severity": r.severity} for r in rows]
     entries.sort(key=lambda e: str(e.get("at")), reverse=True)
-    return {"entries": entries}
+    return {"entries": entries[:limit], "total": len(entries)}
 
 
 @router.post("/profiles/{name}/sleep", status_code=201, summary="A sleep-diary night")

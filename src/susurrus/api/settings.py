@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,8 @@ class ServerSettings:
     max_upload_mb : upload size limit
     lead_s : how far live rendering runs ahead of real time
     max_streams : live streams kept at once (the least recently used idle ones are closed)
+    render_workers : processes rendering the live streams (default: one per core; 0 renders
+        in the server process)
     """
 
     data_dir: Path
@@ -53,6 +56,7 @@ class ServerSettings:
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     lead_s: float = 1.5
     max_streams: int = 48
+    render_workers: int = field(default_factory=lambda: min(8, os.cpu_count() or 1))
     login_attempts: int = 5
     login_window_s: float = 300.0
 

@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from ..journal.profiles import check_name
 from ..store import ProfileNotFoundError, Store
 from .jobs import JobTable
+from .renderpool import RenderPool
 from .security import (
     COOKIE,
     CSRF_HEADER,
@@ -32,6 +33,7 @@ class AppState:
     streams: StreamTable
     jobs: JobTable
     limiter: LoginLimiter
+    pool: RenderPool
 
 
 def app_state(request: Request) -> AppState:

@@ -18,13 +18,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-from starlette.concurrency import run_in_threadpool
-
-from ..render.live import LiveSession
+from ..errors import SusurrusError
 from ..scene import Scene
+from .renderpool import LocalSession, RemoteSession
 
-CHUNK_S = 0.1
+CHUNK_S = 0.2
 
 
 def wav_header(sr: int, channels: int) -> bytes:
@@ -35,21 +33,13 @@ def wav_header(sr: int, channels: int) -> bytes:
             + b"data" + struct.pack("<I", 0xFFFFFFFF - 36))
 
 
-def to_pcm16(y: np.ndarray) -> bytes:
-    """Interleaved little-endian 16-bit PCM of float audio ``(channels, n)`` (TPDF dither)."""
-    rng = np.random.default_rng()
-    d = (rng.random(y.shape) - rng.random(y.shape)) / 32768.0
-    q = np.clip(np.round((y + d) * 32767.0), -32768, 32767).astype("<i2")
-    return q.T.tobytes()
-
-
 @dataclass
 class LiveStream:
     """A live session owned by one principal, plus its delivery statistics."""
 
     id: str
     owner: str
-    session: LiveSession
+    session: RemoteSession | LocalSession
     profile: str | None = None
     journal_session_id: int | None = None
     why: list[str] | None = None
@@ -57,7 +47,7 @@ class LiveStream:
     generation: int = 0
     clients: int = 0
     last_active: float = field(default_factory=time.monotonic)
-    render_lock: threading.Lock = field(default_factory=threading.Lock)
+    render_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def scene(self) -> Scene:
@@ -95,11 +85,14 @@ class LiveStream:
                 if ahead > lead_s:
                     await asyncio.sleep(ahead - lead_s)
                     continue
-                y = await run_in_threadpool(self._render, n)
-                if y.shape[1] == 0:
+                try:
+                    async with self.render_lock:
+                        data, frames = await self.session.aread_pcm(n)
+                except SusurrusError:  # stopped meanwhile, or its render worker died
                     break
-                data = to_pcm16(y)
-                sent += y.shape[1]
+                if frames == 0:
+                    break
+                sent += frames
                 self.bytes_sent += len(data)
                 self.last_active = time.monotonic()
                 yield data
@@ -107,9 +100,6 @@ class LiveStream:
             self.clients -= 1
             self.last_active = time.monotonic()
 
-    def _render(self, n: int) -> np.ndarray:
-        with self.render_lock:
-            return self.session.read(n)
 
 
 class StreamTable:
@@ -120,7 +110,7 @@ class StreamTable:
         self._lock = threading.Lock()
         self._streams: dict[str, LiveStream] = {}
 
-    def add(self, owner: str, session: LiveSession, **kw: Any) -> LiveStream:
+    def add(self, owner: str, session: RemoteSession | LocalSession, **kw: Any) -> LiveStream:
         st = LiveStream(id=secrets.token_urlsafe(12), owner=owner, session=session, **kw)
         evicted: list[LiveStream] = []
         with self._lock:

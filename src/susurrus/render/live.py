@@ -17,16 +17,19 @@ Signal path (per internal block of ``block_size`` samples)::
 Loudness
     The master gain comes from a short seeded calibration
     (:func:`~susurrus.render.engine.calibrate` over the first ``calibrate_s`` of
-    the steady part, activity statistics over 30 minutes) and then stays fixed;
+    the steady part, activity statistics over 30 minutes; it runs on a second
+    thread while the first half second of the mix renders) and then stays fixed;
     the momentary leveler and the true-peak limiter of
     :class:`~susurrus.render.master.MasterChain` hold the ceilings whatever the
     later mix. The leveler here works on 100 ms chunks (instead of 500 ms), so a
-    change reaches the output about 0.55 s after the block it is applied to.
+    change is heard in the output 0.45–0.5 s after :meth:`LiveSession.update`
+    (a 0.3 s gain ramp is complete after 0.8 s); the client's own lead comes on top.
 Changing the mix (:meth:`LiveSession.update`)
     A new layer that differs from a playing one only in ``gain_db`` (and
     ``name``) ramps that layer's gain (raised cosine over 0.3 s); one with the
     same name, trigger and variant but another configuration is crossfaded
-    (equal power, ``crossfade_s``) to a freshly built stream; other new layers
+    (``crossfade_s``; equal power, or equal amplitude for a recording or script
+    crossfaded with itself) to a freshly built stream; other new layers
     fade in and other old ones fade out (``max(crossfade_s, 1 s)``, equal power)
     and are dropped. A crossfaded layer keeps its activity envelope (when its
     activity is unchanged) and, for recordings and scripts, its read position.
@@ -123,9 +126,6 @@ class _Line:
         x = np.clip((np.arange(t, t + n) - self.t0) / (self.t1 - self.t0), 0.0, 1.0)
         return self._shape(x)
 
-    def moving(self, t: int) -> bool:
-        return t < self.t1 and self.v0 != self.v1
-
     @classmethod
     def ramp_from(cls, cur: _Line, t: int, v1: float, n: int, shape: str = "cos") -> _Line:
         """A new line from ``cur``'s value at ``t`` to ``v1`` over ``n`` samples."""
@@ -143,12 +143,17 @@ class _Voice:
     level: _Line = field(default_factory=lambda: _Line.const(1.0))
     phase: _Line = field(default_factory=lambda: _Line.const(1.0))
     dying: bool = False
+    #: fade law: equal power ``sin(π/2·x)`` for uncorrelated partners (fresh random
+    #: sources), equal amplitude ``sin²(π/2·x)`` for a recording crossfaded with itself
+    coherent: bool = False
 
     def gain(self, t: int, n: int) -> np.ndarray | float:
         lv = self.level.values(t, n)
         ph = self.phase.values(t, n)
-        fade = np.sin(0.5 * np.pi * ph) if isinstance(ph, np.ndarray) else math.sin(0.5 * math.pi * ph)
-        return lv * fade
+        fade = (
+            np.sin(0.5 * np.pi * ph) if isinstance(ph, np.ndarray) else math.sin(0.5 * math.pi * ph)
+        )
+        return lv * (fade * fade if self.coherent else fade)
 
 
 _Command = Callable[[int], None]
@@ -165,6 +170,14 @@ def _calibration_scene(scene: Scene) -> Scene:
     data["duration_s"] = _CAL_STATS_S
     data["master"].update(fade_in_s=0.0, fade_out_s=0.0, sleep_after_s=None)
     return scene_from_dict(data, source="live calibration")
+
+
+def _first_output_samples(sr: int) -> int:
+    """Input the low-latency master chain takes before its first output sample."""
+    hop = sr // 100
+    leveler = (_LEVELER_CHUNK_HOPS + 40) * hop  # a chunk and its 400 ms look-ahead
+    limiter = _LIMITER_CHUNK + int(round(5.0 * sr / 1000)) + 32  # chunk, attack, context
+    return leveler + limiter
 
 
 def _sleep_fade_s(scene: Scene) -> float:
@@ -187,16 +200,24 @@ class LiveSession:
         Equal-power crossfade when a layer is rebuilt; added and removed layers
         fade over ``max(crossfade_s, 1 s)``.
     threads
-        Worker threads rendering layers in parallel (1: none; see the benchmark
-        numbers in ``benchmarks/live_session.py``).
+        Worker threads rendering layers in parallel (1: none). At 50 ms blocks two
+        workers cost more than they save (relax: 4.4 s CPU per minute of audio
+        against 3.1 s on one thread), so the default is one.
 
     State: the voices (layers with their gain ramps), the master chain's
     look-ahead, the input and output positions, pending commands from
     :meth:`update`, and the sleep-timer plan.
     """
 
-    def __init__(self, scene: Scene, *, block_size: int = 2400, calibrate_s: float = 4.0,
-                 crossfade_s: float = 0.5, threads: int = 1) -> None:
+    def __init__(
+        self,
+        scene: Scene,
+        *,
+        block_size: int = 2400,
+        calibrate_s: float = 4.0,
+        crossfade_s: float = 0.5,
+        threads: int = 1,
+    ) -> None:
         if not (isinstance(block_size, int | np.integer) and 64 <= block_size <= 1 << 20):
             raise ParameterError("block_size", block_size, "an integer in 64 … 1048576")
         if not (math.isfinite(calibrate_s) and 0.5 <= calibrate_s <= 600.0):
@@ -208,25 +229,7 @@ class LiveSession:
         self.block_size = int(block_size)
         self.crossfade_s = crossfade_s
         self._scene = scene
-        if scene.master.normalize:
-            self.gain_db = calibrate(_calibration_scene(scene), window_s=calibrate_s,
-                                     block_size=DEFAULT_BLOCK).gain_db
-        else:
-            self.gain_db = 0.0
         m = scene.master
-        self.master = MasterChain(self.sr, self.channels, gain_db=self.gain_db,
-                                  momentary_max_lufs=m.momentary_max_lufs,
-                                  true_peak_dbtp=m.true_peak_dbtp)
-        for st in self.master.stages:  # shorter chunks: less latency, same curves
-            if isinstance(st, MomentaryLeveler):
-                st.chunk = _LEVELER_CHUNK_HOPS * st.hop
-            elif isinstance(st, TruePeakLimiter):
-                st.chunk = _LIMITER_CHUNK
-        # the first layers are exactly build_layers(scene): the same seeds as a render
-        self._voices = [_Voice(LayerStream(layer, i, scene), layer, layer.gain_db)
-                        for i, layer in enumerate(scene.layers)]
-        self._active = list(self._voices)  # the updater's view: voices not fading out
-        self._next_index = max(64, 2 * len(scene.layers))
         self._master_level = _Line.const(1.0)  # target_lufs changes, relative to the first
         self._target0_lufs = m.target_lufs
         self._fade_in_s = min(m.fade_in_s, MAX_START_FADE_S)
@@ -241,6 +244,47 @@ class LiveSession:
         self._timer_fade_s = 0.0
         self._tgain: list[_Line] = []  # timer gain: consecutive raised-cosine segments
         self._pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+        self._next_index = max(64, 2 * len(scene.layers))
+        # the first layers are exactly build_layers(scene): the same seeds as a render
+        self._voices = [
+            _Voice(LayerStream(layer, i, scene), layer, layer.gain_db)
+            for i, layer in enumerate(scene.layers)
+        ]
+        self._active = list(self._voices)  # the updater's view: voices not fading out
+        # the calibration runs on a second thread while this one renders the mix the
+        # master chain needs before its first output (the mix does not depend on the gain)
+        first: list[np.ndarray] = []
+        if m.normalize:
+            with ThreadPoolExecutor(max_workers=1) as ex:
+                cal = ex.submit(
+                    calibrate,
+                    _calibration_scene(scene),
+                    window_s=calibrate_s,
+                    block_size=DEFAULT_BLOCK,
+                )
+                try:
+                    first = [
+                        self._mix_block()
+                        for _ in range(-(-_first_output_samples(self.sr) // self.block_size))
+                    ]
+                finally:
+                    self.gain_db = cal.result().gain_db
+        else:
+            self.gain_db = 0.0
+        self.master = MasterChain(
+            self.sr,
+            self.channels,
+            gain_db=self.gain_db,
+            momentary_max_lufs=m.momentary_max_lufs,
+            true_peak_dbtp=m.true_peak_dbtp,
+        )
+        for st in self.master.stages:  # shorter chunks: less latency, same curves
+            if isinstance(st, MomentaryLeveler):
+                st.chunk = _LEVELER_CHUNK_HOPS * st.hop
+            elif isinstance(st, TruePeakLimiter):
+                st.chunk = _LIMITER_CHUNK
+        for mix in first:
+            self._push(mix)
         if m.sleep_after_s is not None:
             f = _sleep_fade_s(scene)
             self.set_timer(m.sleep_after_s + f, fade_s=f)
@@ -264,9 +308,11 @@ class LiveSession:
         return self._scene
 
     def __repr__(self) -> str:
-        return (f"LiveSession(sr={self.sr} Hz, channels={self.channels}, "
-                f"gain_db={self.gain_db:.2f} dB, position_s={self.position_s:.2f} s, "
-                f"layers={len(self._active)})")
+        return (
+            f"LiveSession(sr={self.sr} Hz, channels={self.channels}, "
+            f"gain_db={self.gain_db:.2f} dB, position_s={self.position_s:.2f} s, "
+            f"layers={len(self._active)})"
+        )
 
     # -- rendering -------------------------------------------------------------------
 
@@ -275,7 +321,8 @@ class LiveSession:
         g = v.gain(t, n)
         return y * g if (isinstance(g, np.ndarray) or g != 1.0) else y
 
-    def _pull(self) -> None:
+    def _mix_block(self) -> np.ndarray:
+        """The next pre-master block: pending commands applied, every voice summed."""
         with self._lock:
             cmds, self._pending = self._pending, []
         t, n = self._in, self.block_size
@@ -294,9 +341,17 @@ class LiveSession:
         if isinstance(g, np.ndarray) or g != 1.0:
             mix *= g
         self._in += n
+        return mix
+
+    def _push(self, mix: np.ndarray) -> None:
         out = self.master.push(mix)
         if out.shape[1]:
-            self._ready = np.concatenate([self._ready, out], axis=1) if self._ready.shape[1] else out
+            self._ready = (
+                np.concatenate([self._ready, out], axis=1) if self._ready.shape[1] else out
+            )
+
+    def _pull(self) -> None:
+        self._push(self._mix_block())
 
     def read(self, n: int) -> np.ndarray:
         """The next ``n`` samples of mastered audio, float32 ``(channels, n)``.
@@ -319,8 +374,9 @@ class LiveSession:
             g_timer = self._timer_values(start, n)
             self._out += n
         y, self._ready = self._ready[:, :n], self._ready[:, n:]
-        g = fade_gains(start, n, sr=self.sr, total=1 << 62, fade_in_s=self._fade_in_s,
-                       fade_out_s=0.0)
+        g = fade_gains(
+            start, n, sr=self.sr, total=1 << 62, fade_in_s=self._fade_in_s, fade_out_s=0.0
+        )
         if g is not None:
             y = y * g
         if isinstance(g_timer, np.ndarray) or g_timer != 1.0:
@@ -358,9 +414,14 @@ class LiveSession:
         if scene.sr != self.sr:
             raise ParameterError("sr", scene.sr, f"the session's rate, {self.sr} Hz")
         if output_channels(scene) != self.channels:
-            raise ParameterError("master.output", scene.master.output,
-                                 "an output with the session's channel count "
-                                 f"({self.channels}): 'mono' cannot change live")
+            raise ParameterError(
+                "master.output",
+                scene.master.output,
+                "an output with the session's channel count "
+                f"({self.channels}): 'mono' cannot change live",
+            )
+        if self._closed:
+            return
         sr = self.sr
         ramp_n = int(round(GAIN_RAMP_S * sr))
         xfade_n = int(round(self.crossfade_s * sr))
@@ -379,8 +440,11 @@ class LiveSession:
                             pool.remove(v)
                             kept[i] = v
                             if layer.gain_db != v.layer.gain_db:
-                                cmds.append(self._cmd_level(
-                                    v, db_to_amp(layer.gain_db - v.built_gain_db), ramp_n))
+                                cmds.append(
+                                    self._cmd_level(
+                                        v, db_to_amp(layer.gain_db - v.built_gain_db), ramp_n
+                                    )
+                                )
                             break
             # 2: same name, trigger and variant → crossfade to a new build; 3: fade in
             new_index = self._next_index
@@ -390,9 +454,14 @@ class LiveSession:
                     if kept[i] is not None:
                         continue
                     ident = (layer.name, layer.trigger, layer.variant)
-                    partner = next((v for v in pool
-                                    if (v.layer.name, v.layer.trigger, v.layer.variant) == ident),
-                                   None)
+                    partner = next(
+                        (
+                            v
+                            for v in pool
+                            if (v.layer.name, v.layer.trigger, v.layer.variant) == ident
+                        ),
+                        None,
+                    )
                     if partner is not None:
                         pool.remove(partner)
                     built.append((i, self._new_voice(layer, scene), partner))
@@ -408,8 +477,11 @@ class LiveSession:
             for v in pool:  # 4: gone → fade out, then dropped
                 cmds.append(self._cmd_remove(v, addfade_n))
             if scene.master.target_lufs != old.master.target_lufs:
-                cmds.append(self._cmd_master(
-                    db_to_amp(scene.master.target_lufs - self._target0_lufs), ramp_n))
+                cmds.append(
+                    self._cmd_master(
+                        db_to_amp(scene.master.target_lufs - self._target0_lufs), ramp_n
+                    )
+                )
             active = [v for v in kept if v is not None]
             for i, v in enumerate(active):
                 v.layer = scene.layers[i]
@@ -428,12 +500,14 @@ class LiveSession:
     def _cmd_level(self, v: _Voice, amp: float, n: int) -> _Command:
         def run(t: int) -> None:
             v.level = _Line.ramp_from(v.level, t, amp, n)
+
         return run
 
     def _cmd_add(self, v: _Voice, n: int) -> _Command:
         def run(t: int) -> None:
             v.phase = _Line(t, t + n, 0.0, 1.0, "lin")
             self._voices.append(v)
+
         return run
 
     def _cmd_remove(self, v: _Voice, n: int) -> _Command:
@@ -442,41 +516,36 @@ class LiveSession:
             cur = v.phase.at(t)
             v.phase = _Line(t, t + max(1, int(round(n * cur))), cur, 0.0, "lin")
             v.dying = True
+
         return run
 
     def _cmd_crossfade(self, old: _Voice, new: _Voice, n: int) -> _Command:
         def run(t: int) -> None:
-            _continue_from(new.stream, old.stream)
+            continued = _continue_from(new.stream, old.stream)
             cur = old.phase.at(t)
+            if continued and cur == 1.0:  # the same audio on both sides: gains sum to 1
+                old.coherent = new.coherent = True
             old.phase = _Line(t, t + n, cur, 0.0, "lin")
             old.dying = True
             new.phase = _Line(t, t + n, 0.0, 1.0, "lin")
             self._voices.append(new)
+
         return run
 
     def _cmd_master(self, amp: float, n: int) -> _Command:
         def run(t: int) -> None:
             self._master_level = _Line.ramp_from(self._master_level, t, amp, n)
+
         return run
 
     # -- sleep timer -----------------------------------------------------------------
 
     def _timer_values(self, t: int, n: int) -> np.ndarray | float:
         """Timer gain for output samples ``t … t+n-1`` (caller holds the lock)."""
-        segs = self._tgain
-        if not segs:
-            return 1.0
-        out: np.ndarray | float = segs[0].values(t, n)
-        for s in segs[1:]:
-            if t + n <= s.t0:
-                break
-            v = s.values(t, n)
-            idx = np.arange(t, t + n)
-            out = np.where(idx >= s.t0, v, out)
-        return out
+        return _segments_values(self._tgain, t, n)
 
     def _timer_at(self, t: int) -> float:
-        g = self._timer_values(t, 1)
+        g = _segments_values(self._tgain, t, 1)
         return float(g[0]) if isinstance(g, np.ndarray) else float(g)
 
     def _plan(self, remaining: int, fade_n: int) -> None:
@@ -499,8 +568,11 @@ class LiveSession:
         ``fade_s`` is clipped to ``after_s``. Replaces any running timer; the gain
         continues from its current value (no jump).
         """
-        if not (isinstance(after_s, int | float) and math.isfinite(after_s)
-                and 0.0 < after_s <= MAX_DURATION_S):
+        if not (
+            isinstance(after_s, int | float)
+            and math.isfinite(after_s)
+            and 0.0 < after_s <= MAX_DURATION_S
+        ):
             raise ParameterError("after_s", after_s, f"0 < after_s <= {MAX_DURATION_S:g} s")
         if not (isinstance(fade_s, int | float) and math.isfinite(fade_s) and fade_s >= 0.0):
             raise ParameterError("fade_s", fade_s, "fade_s >= 0 s")
@@ -533,8 +605,9 @@ class LiveSession:
             new = left + int(round(delta_s * self.sr))
             if delta_s < 0:
                 new = max(new, min(left, int(round(MIN_REMAINING_S * self.sr))))
-            self._plan(min(new, int(MAX_DURATION_S * self.sr)),
-                       int(round(self._timer_fade_s * self.sr)))
+            self._plan(
+                min(new, int(MAX_DURATION_S * self.sr)), int(round(self._timer_fade_s * self.sr))
+            )
 
     def cancel_timer(self) -> None:
         """Remove the timer; a fade in progress ramps back to full level (≤ 2 s)."""
@@ -543,8 +616,11 @@ class LiveSession:
                 return
             pos = self._out
             gc = self._timer_at(pos)
-            self._tgain = ([_Line(pos, pos + max(1, int(round(UNFADE_S * self.sr * (1 - gc)))),
-                                  gc, 1.0)] if gc < 1.0 else [])
+            self._tgain = (
+                [_Line(pos, pos + max(1, int(round(UNFADE_S * self.sr * (1 - gc)))), gc, 1.0)]
+                if gc < 1.0
+                else []
+            )
             self._end = None
 
     def timer_status(self) -> dict[str, Any] | None:
@@ -555,22 +631,51 @@ class LiveSession:
             pos = self._out
             last = self._tgain[-1] if self._tgain else None
             fading = last is not None and last.v1 == 0.0 and pos > last.t0
-            return {"remaining_s": max(0, self._end - pos) / self.sr,
-                    "fade_s": self._timer_fade_s, "fading": bool(fading)}
+            return {
+                "remaining_s": max(0, self._end - pos) / self.sr,
+                "fade_s": self._timer_fade_s,
+                "fading": bool(fading),
+            }
 
 
-def _continue_from(new: LayerStream, old: LayerStream) -> None:
+def _segments_values(segs: list[_Line], t: int, n: int) -> np.ndarray | float:
+    """Consecutive segments as one curve: each takes over from its start ``t0``."""
+    if not segs:
+        return 1.0
+    out: np.ndarray | float = segs[0].values(t, n)
+    for s in segs[1:]:
+        if t + n <= s.t0:
+            break
+        out = np.where(np.arange(t, t + n) >= s.t0, s.values(t, n), out)
+    return out
+
+
+def _continue_from(new: LayerStream, old: LayerStream) -> bool:
     """Let a rebuilt layer carry on where the old one is: the same activity envelope
     (when its activity is unchanged) and, for recordings and scripts, the same
-    read position. Touches LayerStream internals (``_pos``, ``_sources``)."""
+    read position, both sample-aligned with the old stream's output.
+
+    Touches LayerStream internals (``_pos``, ``_preroll``, ``_sources``): the old
+    stream's ``_pos`` counts its input, which runs ahead of its output by the
+    spatial pre-roll it has consumed. True when the source itself continues (the
+    two streams then carry the same, correlated audio).
+    """
+    latency = int(getattr(old.spatial, "latency_samples", 0)) if old.spatial is not None else 0
+    at = old._pos - (latency - old._preroll)  # the old stream's output position
     if new.layer.activity == old.layer.activity and new.layer.activity.pattern != "continuous":
-        new.envelope = ActivityEnvelope(new.layer.activity,
-                                        np.random.default_rng(old.activity_seed))
+        new.envelope = ActivityEnvelope(
+            new.layer.activity, np.random.default_rng(old.activity_seed)
+        )
         new.activity_seed = old.activity_seed
-        new._pos = old._pos
+        new._pos = at
     src_new, src_old = new._sources[0], old._sources[0]
-    same_media = (new.layer.kind == old.layer.kind and new.layer.path == old.layer.path
-                  and new.layer.script == old.layer.script and new.layer.loop == old.layer.loop)
-    if (isinstance(src_new, RecordingSource) and isinstance(src_old, RecordingSource)
-            and same_media):
-        src_new._pos = old._pos
+    same_media = (
+        new.layer.kind == old.layer.kind
+        and new.layer.path == old.layer.path
+        and new.layer.script == old.layer.script
+        and new.layer.loop == old.layer.loop
+    )
+    if isinstance(src_new, RecordingSource) and isinstance(src_old, RecordingSource) and same_media:
+        src_new._pos = at
+        return True
+    return False
