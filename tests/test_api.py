@@ -39,7 +39,7 @@ def app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def client(app_dir: Path) -> Iterator[TestClient]:
     """A signed-in browser (token mode): cookie from ``/?token=``, CSRF header set."""
-    yield from _client(ServerSettings(data_dir=app_dir, token=TOKEN))
+    yield from _client(ServerSettings(data_dir=app_dir, token=TOKEN, render_workers=1))
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +81,15 @@ def _wait(client: TestClient, url: str, *, key: str = "status", timeout: float =
 # -- security ---------------------------------------------------------------------------
 
 def test_unauthenticated_requests_get_401(app_dir: Path) -> None:
-    with TestClient(create_app(ServerSettings(data_dir=app_dir, token=TOKEN)), base_url=BASE) as c:
+    with TestClient(create_app(ServerSettings(data_dir=app_dir, token=TOKEN, render_workers=0)), base_url=BASE) as c:
         assert c.get("/api/presets").status_code == 401
         assert c.get("/").status_code == 401
         assert c.get("/?token=wrong-token-xx").status_code == 401
         assert c.get("/api/presets", headers={"Authorization": "Bearer wrong-token-x"}).status_code == 401
         assert c.get("/api/presets", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
         assert c.get("/api/me").status_code == 401
+        # help is one click away before signing in: no user data in it
+        assert c.get("/api/crisis").status_code == 200 and c.get("/api/wellness").status_code == 200
 
 
 def test_host_header_is_checked(client: TestClient, csrf: dict[str, str]) -> None:
@@ -400,7 +402,7 @@ def test_hostile_uploads(client: TestClient, csrf: dict[str, str], app_dir: Path
 
 
 def test_oversized_upload_is_413(tmp_path: Path) -> None:
-    for c in _client(ServerSettings(data_dir=tmp_path, token=TOKEN, max_upload_mb=0.1)):
+    for c in _client(ServerSettings(data_dir=tmp_path, token=TOKEN, max_upload_mb=0.1, render_workers=0)):
         c.get(f"/?token={TOKEN}")
         h = {"X-CSRF-Token": c.get("/api/me").json()["csrf"]}
         r = c.post("/api/analyses", headers=h, files={"file": ("big.wav", _wav_bytes(seconds=10))})
@@ -427,11 +429,12 @@ def test_help_routes(client: TestClient, csrf: dict[str, str]) -> None:
         c = client.get(f"/api/crisis?locale={locale}").json()
         assert c["resources"] and c["emergency"] and c["emergency"] in c["message"]
     note = client.get("/api/wellness").json()["note"]
+    assert "Help" in note and "susurrus crisis" not in note
     assert "not" in note.lower() and "treat" not in note.lower().replace("treatment", "")
 
 
 def test_export_and_delete_all(tmp_path: Path) -> None:
-    for c in _client(ServerSettings(data_dir=tmp_path, token=TOKEN)):
+    for c in _client(ServerSettings(data_dir=tmp_path, token=TOKEN, render_workers=0)):
         c.get(f"/?token={TOKEN}")
         h = {"X-CSRF-Token": c.get("/api/me").json()["csrf"]}
         c.post("/api/profiles", json={"name": "bo"}, headers=h)
@@ -455,7 +458,7 @@ def test_export_and_delete_all(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, TestClient]]:
     d = tmp_path_factory.mktemp("accounts")
-    settings = ServerSettings(data_dir=d, auth="accounts", login_attempts=3)
+    settings = ServerSettings(data_dir=d, auth="accounts", login_attempts=3, render_workers=0)
     app = create_app(settings)
     store = app.state.sus.store
     create_account(store, "alice", "correct horse battery")

@@ -205,7 +205,9 @@ section{background:#fff;border-radius:10px;padding:1em 1.5em;margin-bottom:2em;b
 .plot{width:100%;height:auto;display:block;background:#f4f4f0;border-radius:4px;image-rendering:pixelated}
 .ax{font-size:11px;fill:#555}.err{color:#a00}th{text-align:left;padding-right:1em;color:#555;font-weight:normal}
 .score{float:right;text-align:center}.score b{font-size:3em;display:block;color:#3c6e71}
-.key{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 .8em;border-radius:2px}"""
+.key{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 .8em;border-radius:2px}
+@media (prefers-color-scheme:dark){body{color:#c9bfb0;background:#15120f}section{background:#1f1b17;box-shadow:none}
+.plot{background:#2a2520}.ax{fill:#9a8f80}th{color:#9a8f80}.score b{color:#8fb8b0}.err{color:#e0907a}}"""
 
 
 def render_html(results: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> str:

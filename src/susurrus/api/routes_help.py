@@ -78,31 +78,34 @@ def logout(request: Request, st: State, who: Caller) -> Response:
     return resp
 
 
-@router.get("/crisis", summary="Crisis resources for a locale")
-def crisis(who: Caller, locale: str | None = None) -> dict[str, Any]:
-    from ..safety import COMPLEMENT_NOTE, crisis_resources
+# Help needs no sign-in: crisis resources and the wellness note carry no one's data, and
+# must be one click away even on the login screen.
+
+@router.get("/crisis", summary="Crisis resources for a locale (no sign-in needed)")
+def crisis(locale: str | None = None) -> dict[str, Any]:
+    from ..safety import COMPLEMENT_NOTE_WEB, crisis_resources
 
     res = crisis_resources(locale)
     out = res.to_dict()
     out["message"] = ("If you might act on thoughts of harming yourself, or you are in danger, "
                       f"call {res.emergency} now or contact one of these services.")
-    out["note"] = COMPLEMENT_NOTE
+    out["note"] = COMPLEMENT_NOTE_WEB
     return out
 
 
-@router.get("/locales", summary="The locales that have crisis resources")
-def locale_list(who: Caller) -> dict[str, Any]:
+@router.get("/locales", summary="The locales that have crisis resources (no sign-in needed)")
+def locale_list() -> dict[str, Any]:
     from ..safety import locales
     from ..safety.resources import default_locale
 
     return {"locales": list(locales()), "default": default_locale()}
 
 
-@router.get("/wellness", summary="The wellness note")
-def wellness(who: Caller) -> dict[str, str]:
-    from ..safety import COMPLEMENT_NOTE
+@router.get("/wellness", summary="The wellness note (no sign-in needed)")
+def wellness() -> dict[str, str]:
+    from ..safety import COMPLEMENT_NOTE_WEB, RELAX_CLAIM
 
-    return {"note": COMPLEMENT_NOTE}
+    return {"note": COMPLEMENT_NOTE_WEB, "claim": RELAX_CLAIM}
 
 
 @router.get("/export", summary="Download all of the caller's data (JSON)")

@@ -315,14 +315,14 @@ def questionnaire(instrument: str, who: Caller) -> dict[str, Any]:
              summary="Score and save a questionnaire; crisis resources when PHQ-9 item 9 is above 0")
 def answer_questionnaire(name: str, body: QuestionnaireBody, st: State, who: Caller) -> dict[str, Any]:
     from ..journal.questionnaires import get_instrument, record_result, score_answers
-    from ..safety import COMPLEMENT_NOTE
+    from ..safety import COMPLEMENT_NOTE_WEB, SCREENING_NOTE
 
     stored = owned_profile(st, who, name)
     res = score_answers(body.instrument, body.answers, difficulty=body.difficulty, locale=body.locale)
     rid = record_result(st.store, stored, res)
     out = res.to_json()
     out.update(id=rid, max_score=get_instrument(body.instrument).max_score,
-               note="A screening aid, not a diagnosis. " + COMPLEMENT_NOTE)
+               note=f"{SCREENING_NOTE} {COMPLEMENT_NOTE_WEB}")
     return out
 
 

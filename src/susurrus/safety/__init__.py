@@ -22,10 +22,18 @@ from .resources import (
     resolve_locale,
 )
 from .screening import CRISIS_ITEMS, Screening, needs_crisis_resources, screen
-from .wording import COMPLEMENT_NOTE, RELAX_CLAIM, SCREENING_NOTE, WordingError, check_wording
+from .wording import (
+    COMPLEMENT_NOTE,
+    COMPLEMENT_NOTE_WEB,
+    RELAX_CLAIM,
+    SCREENING_NOTE,
+    WordingError,
+    check_wording,
+)
 
 __all__ = [
     "COMPLEMENT_NOTE",
+    "COMPLEMENT_NOTE_WEB",
     "CRISIS_ITEMS",
     "RELAX_CLAIM",
     "SCREENING_NOTE",

@@ -13,12 +13,15 @@ SCREENING_NOTE = (
     "make a diagnosis; if the result worries you, talk to your doctor or a mental-health professional."
 )
 RELAX_CLAIM = "Listening may help you relax, wind down or fall asleep."
-COMPLEMENT_NOTE = (
+_COMPLEMENT = (
     "Susurrus is a relaxation aid. ASMR may help you relax or sleep, and it complements "
     "professional care — it does not replace it. If you are struggling, please talk to a "
     "doctor or a mental-health professional; if you are in crisis, contact a helpline now "
-    "(`susurrus crisis` lists them for your country)."
+    "({where} lists them for your country)."
 )
+COMPLEMENT_NOTE = _COMPLEMENT.format(where="`susurrus crisis`")
+#: the same note in the web app, where the Help page lists the helplines
+COMPLEMENT_NOTE_WEB = _COMPLEMENT.format(where="Help")
 
 #: Claims Susurrus must never make about itself.
 _FORBIDDEN = re.compile(
