@@ -462,3 +462,18 @@ def test_first_run_note_shown_once(env: Path) -> None:
     _, out2, _ = run(["journal", "checkin", "--stress", "2"])
     assert "complements professional care" in out1
     assert "complements professional care" not in out2
+
+
+def test_list_entries_limit_keeps_the_newest(store: Store) -> None:
+    t0 = dt.datetime(2026, 1, 1, 20, tzinfo=dt.UTC)
+    for i in range(6):
+        add_checkin(store, "lim", Ratings(stress=i), at=t0 + dt.timedelta(hours=i))
+    sid = start_session(store, "lim", goal="sleep", started_at=t0 + dt.timedelta(hours=3, minutes=30))
+    add_checkin(store, "lim", Ratings(stress=9), phase="before", session_id=sid,
+                at=t0 + dt.timedelta(hours=3, minutes=31))
+    full = list_entries(store, "lim")
+    assert len(full) == 7
+    for n in (1, 3, 4, 7, 50):
+        assert list_entries(store, "lim", limit=n) == full[-n:]
+    with pytest.raises(ParameterError, match="limit"):
+        list_entries(store, "lim", limit=0)

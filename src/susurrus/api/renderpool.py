@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import multiprocessing as mp
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -30,6 +31,8 @@ from ..errors import ParameterError, SusurrusError
 #: live rendering block (100 ms at 48 kHz): half the FFT overhead of 50 ms blocks, and
 #: a mix change is still heard within ~0.6 s of the request plus the stream's lead
 LIVE_BLOCK = 4800
+#: scheduling priority of the render workers relative to the server process
+WORKER_NICE = 4
 
 
 def to_pcm16(y: np.ndarray, rng: np.random.Generator | None = None) -> bytes:
@@ -98,6 +101,12 @@ def _serve(conn: Connection) -> None:
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    # the streams have a lead of a second or more to ride out a busy moment; requests to the
+    # API have none: the server's own process comes first
+    try:
+        os.nice(WORKER_NICE)
+    except OSError:  # pragma: no cover - not permitted
+        pass
     sessions: dict[int, Any] = {}
     send_lock = threading.Lock()
     pool = ThreadPoolExecutor(max_workers=8)

@@ -271,14 +271,15 @@ def journal(name: str, st: State, who: Caller, limit: Annotated[int, Query(ge=1,
     from ..store import Profile, QuestionnaireResponse
 
     stored = owned_profile(st, who, name)
-    entries = list_entries(st.store, stored)
+    entries = list_entries(st.store, stored, limit=limit)
     with st.store.session() as s:
         rows = s.execute(select(QuestionnaireResponse).join(Profile, Profile.id == QuestionnaireResponse.profile_id)
-                         .where(Profile.name == stored)).scalars().all()
+                         .where(Profile.name == stored)
+                         .order_by(QuestionnaireResponse.taken_at.desc()).limit(limit)).scalars().all()
         entries += [{"kind": "questionnaire", "id": r.id, "at": r.taken_at.isoformat(),
                      "instrument": r.instrument, "score": r.score, "severity": r.severity} for r in rows]
     entries.sort(key=lambda e: str(e.get("at")), reverse=True)
-    return {"entries": entries[:limit], "total": len(entries)}
+    return {"entries": entries[:limit]}
 
 
 @router.post("/profiles/{name}/sleep", status_code=201, summary="A sleep-diary night")

@@ -189,24 +189,35 @@ def latest_open_session(store: Store, profile: str) -> int | None:
 
 
 def list_entries(
-    store: Store, profile: str, *, since: dt.datetime | None = None
+    store: Store, profile: str, *, since: dt.datetime | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
     """Sessions (with their check-ins), standalone check-ins and sleep entries, oldest first.
 
     Each entry is a dict with ``kind`` = ``session`` | ``checkin`` | ``sleep``
-    and a UTC ``at`` timestamp (sleep: the night's date).
+    and a UTC ``at`` timestamp (sleep: the night's date). ``limit`` keeps only the
+    newest ``limit`` entries (each table is read newest first, at most ``limit`` rows).
     """
     from .sleep import entry_metrics
 
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ParameterError("limit", limit, "a whole number >= 1 (or None for all)")
     out: list[tuple[str, dict[str, Any]]] = []
     with store.session() as s:
         pid = profile_id(s, profile)
         sq = select(Session).where(Session.profile_id == pid)
         if since is not None:
             sq = sq.where(Session.started_at >= since)
+        if limit is not None:
+            sq = sq.order_by(Session.started_at.desc(), Session.id.desc()).limit(limit)
         sessions = s.execute(sq).scalars().all()
         cq = select(CheckIn).where(CheckIn.profile_id == pid)
-        checkins = s.execute(cq).scalars().all()
+        if limit is not None:  # the newest standalone ones, and those of the sessions shown
+            alone = (cq.where(CheckIn.session_id.is_(None))
+                     .order_by(CheckIn.at.desc(), CheckIn.id.desc()).limit(limit))
+            linked = cq.where(CheckIn.session_id.in_([x.id for x in sessions]))
+            checkins = [*s.execute(alone).scalars(), *s.execute(linked).scalars()]
+        else:
+            checkins = list(s.execute(cq).scalars())
         by_session: dict[int, dict[str, Any]] = {}
         for c in checkins:
             d = {
@@ -240,6 +251,8 @@ def list_entries(
         lq = select(SleepEntry).where(SleepEntry.profile_id == pid)
         if since is not None:
             lq = lq.where(SleepEntry.night >= since.date())
+        if limit is not None:
+            lq = lq.order_by(SleepEntry.night.desc(), SleepEntry.id.desc()).limit(limit)
         for e in s.execute(lq).scalars():
             out.append(
                 (
@@ -256,6 +269,8 @@ def list_entries(
                 )
             )
     out.sort(key=lambda p: p[0])
+    if limit is not None:
+        out = out[-limit:]
     return [d for _, d in out]
 
 
