@@ -388,6 +388,8 @@ def test_upload_analyse_soften(client: TestClient, csrf: dict[str, str], app_dir
     y, sr = sf.read(io.BytesIO(f.content))
     assert sr == 16000 and np.abs(y[16000:16200]).max() < 0.9
     assert client.get("/api/analyses/nope").status_code == 404
+    listed = client.get("/api/analyses").json()
+    assert any(a["id"] == aid and a["status"] == "done" for a in listed)
 
 
 def test_hostile_uploads(client: TestClient, csrf: dict[str, str], app_dir: Path) -> None:

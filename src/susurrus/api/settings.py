@@ -54,7 +54,7 @@ class ServerSettings:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     allow_hosts: tuple[str, ...] = ()
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
-    lead_s: float = 1.5
+    lead_s: float = 1.0
     max_streams: int = 48
     render_workers: int = field(default_factory=lambda: min(8, os.cpu_count() or 1))
     login_attempts: int = 5

@@ -86,6 +86,8 @@ _CAL_STATS_S = 1800.0
 #: momentary-leveler chunk (hops of 10 ms) and limiter chunk (samples) for low latency
 _LEVELER_CHUNK_HOPS = 10
 _LIMITER_CHUNK = 1024
+#: the leveler looks 100 ms ahead instead of 400 ms: a mix change is heard 300 ms sooner
+_LEVELER_AHEAD_HOPS = 10
 
 
 @dataclass
@@ -175,7 +177,7 @@ def _calibration_scene(scene: Scene) -> Scene:
 def _first_output_samples(sr: int) -> int:
     """Input the low-latency master chain takes before its first output sample."""
     hop = sr // 100
-    leveler = (_LEVELER_CHUNK_HOPS + 40) * hop  # a chunk and its 400 ms look-ahead
+    leveler = (_LEVELER_CHUNK_HOPS + _LEVELER_AHEAD_HOPS) * hop  # a chunk and its look-ahead
     limiter = _LIMITER_CHUNK + int(round(5.0 * sr / 1000)) + 32  # chunk, attack, context
     return leveler + limiter
 
@@ -281,6 +283,8 @@ class LiveSession:
         for st in self.master.stages:  # shorter chunks: less latency, same curves
             if isinstance(st, MomentaryLeveler):
                 st.chunk = _LEVELER_CHUNK_HOPS * st.hop
+                st.ahead = _LEVELER_AHEAD_HOPS
+                st.lookahead = _LEVELER_AHEAD_HOPS * st.hop
             elif isinstance(st, TruePeakLimiter):
                 st.chunk = _LIMITER_CHUNK
         for mix in first:

@@ -91,19 +91,26 @@ class MomentaryLeveler(_ChunkedStage):
     ceiling are K-weighted (from the segment's own 400 ms history, with the
     filters started in steady state) and levelled.
 
-    State: the look-ahead buffer and the last gain (for the release). Latency 400 ms.
+    State: the look-ahead buffer and the last gain (for the release). Latency: the
+    look-ahead, 400 ms by default (every window that will contain a sample is seen before
+    the sample leaves). A live stream may look ahead less (``lookahead_hops``, 10 ms
+    each): the gain then comes down a little later on a sudden rise, and the true-peak
+    limiter after it still holds the peaks.
     """
 
     def __init__(self, sr: int, channels: int, *, ceiling_lufs: float, margin_db: float = 0.7,
-                 release_db_per_s: float = 3.0) -> None:
+                 release_db_per_s: float = 3.0, lookahead_hops: int = 40) -> None:
         self.sr, self.channels = sr, channels
         self.hop = sr // 100
         self.n_win = 40  # 400 ms of 10 ms hops
+        if not 1 <= int(lookahead_hops) <= self.n_win:
+            raise ValueError(f"lookahead_hops {lookahead_hops!r}: 1-{self.n_win}")
+        self.ahead = int(lookahead_hops)
         self.ceiling_lufs = ceiling_lufs
         self.margin_db = margin_db
         self.release_db_per_s = release_db_per_s
         self._sos = k_weighting_sos(sr)
-        super().__init__(channels, 50 * self.hop, self.n_win * self.hop, self.n_win * self.hop)
+        super().__init__(channels, 50 * self.hop, self.ahead * self.hop, self.n_win * self.hop)
         self._last_db = 0.0
 
     def reset(self) -> None:
@@ -122,7 +129,7 @@ class MomentaryLeveler(_ChunkedStage):
         return m
 
     def _process(self, seg: np.ndarray) -> np.ndarray:
-        hop, w, h, c = self.hop, self.n_win, self.history, self.chunk
+        hop, h, c = self.hop, self.history, self.chunk
         limit = self.ceiling_lufs - self.margin_db
         if self._last_db == 0.0 and np.max(self._window_lufs(seg)) + 4.1 < limit:
             return seg[:, h : h + c].copy()
@@ -136,7 +143,7 @@ class MomentaryLeveler(_ChunkedStage):
         out = np.empty((seg.shape[0], c))
         for j in range(n_chunk):
             i = first + j
-            cur = min(float(np.min(g[i : i + w])), prev + step)
+            cur = min(float(np.min(g[i : i + self.ahead])), prev + step)
             s0 = h + j * hop
             out[:, j * hop : (j + 1) * hop] = seg[:, s0 : s0 + hop] * 10 ** ((prev + (cur - prev) * ramp) / 20)
             prev = cur
