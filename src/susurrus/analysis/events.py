@@ -13,7 +13,12 @@ Kinds and rules (thresholds are module constants):
     median of the 100 ms RMS around it **and** :data:`TRANSIENT_PEAK_DB` above the
     running 90th percentile of the 100 ms peaks over ±10 s, silent frames left out
     (so a crackly bed such as rain, whose drops are its own texture, and speech
-    starting after a pause do not count).
+    starting after a pause do not count) — or an **isolated impulse**: a frame
+    :data:`ISOLATED_RISE_DB` above every peak of the 300 ms before it that has died
+    :data:`ISOLATED_DECAY_DB` away 50–250 ms later, at least as loud as the bed's
+    typical peaks less :data:`ISOLATED_LEVEL_DB` (a tap or a dropped object in a gap
+    between whispered words: no louder than the whisper's own loudest peaks, but
+    sharper than what came before and gone at once, where a whispered word goes on).
 ``loudness_jump``
     momentary loudness (400 ms, EBU Tech 3341) :data:`JUMP_LU` above the running
     75th percentile of the momentary loudness over ±10 s (a percentile rather than
@@ -68,6 +73,10 @@ JUMP_PERCENTILE = 75
 #: events of one kind closer than this are merged (s)
 MERGE_GAP_S = 0.25
 FLOOR_DB = -150.0
+#: isolated impulses (10 ms frames): rise over the previous 300 ms, decay 50–250 ms later
+ISOLATED_RISE_DB = 10.0
+ISOLATED_DECAY_DB = 10.0
+ISOLATED_LEVEL_DB = 6.0
 
 
 def _db(power: np.ndarray) -> np.ndarray:
@@ -147,6 +156,18 @@ def _fill_silent(x: np.ndarray, silent: np.ndarray) -> np.ndarray:
     return x[idx]
 
 
+def _isolated(pk_db: np.ndarray) -> np.ndarray:
+    """10 ms frames that rise out of quiet and are gone again at once (see ``transient``)."""
+    n = pk_db.size
+    if n < 40:
+        return np.zeros(n, dtype=bool)
+    padded = np.concatenate([np.full(30, FLOOR_DB), pk_db, np.full(25, FLOOR_DB)])
+    win = np.lib.stride_tricks.sliding_window_view
+    before = win(padded[: n + 29], 30).max(axis=1)  # frames i-30 … i-1
+    after = win(padded[35:], 21).max(axis=1)[:n]  # frames i+5 … i+25
+    return (pk_db - before >= ISOLATED_RISE_DB) & (pk_db - after >= ISOLATED_DECAY_DB)
+
+
 def transients(fx: FeatureExtractor, bg: Background) -> list[dict[str, Any]]:
     peak = fx.fine_peak.get().astype(np.float64)
     if not bg.n10:
@@ -160,6 +181,7 @@ def transients(fx: FeatureExtractor, bg: Background) -> list[dict[str, Any]]:
     crest = pk_db - bg.bg100_db[i100]
     over_pk = pk_db - pk_bg[i100]
     hit = (crest >= TRANSIENT_DB) & (over_pk >= TRANSIENT_PEAK_DB)
+    hit |= _isolated(pk_db) & (over_pk >= -ISOLATED_LEVEL_DB)
     gap = int(round(MERGE_GAP_S / 0.01))
     out = []
     for a, b in runs(hit, bridge=gap):
