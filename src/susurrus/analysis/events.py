@@ -83,6 +83,15 @@ def _db(power: np.ndarray) -> np.ndarray:
     return np.asarray(10.0 * np.log10(np.maximum(power, 1e-15)), dtype=np.float64)
 
 
+def _db32(power: np.ndarray) -> np.ndarray:
+    """:func:`_db` in float32, for the per-10-ms arrays (a 3-hour file has a million frames:
+    float64 temporaries would cost the streamed analysis its memory budget)."""
+    x = np.maximum(np.asarray(power, dtype=np.float32), np.float32(1e-15))
+    np.log10(x, out=x)
+    x *= np.float32(10.0)
+    return x
+
+
 def _severity(excess_db: float) -> float:
     return float(1.0 - math.exp(-max(0.0, excess_db) / 20.0))
 
@@ -109,15 +118,16 @@ class Background:
     """The 100 ms RMS of the mono downmix and its running median (dB)."""
 
     def __init__(self, fx: FeatureExtractor) -> None:
-        ms = fx.fine_ms.get().astype(np.float64)
+        ms = fx.fine_ms.get()
         self.n10 = ms.size // 10
-        ms100 = ms[: self.n10 * 10].reshape(self.n10, 10).mean(axis=1) if self.n10 else np.zeros(0)
+        ms100 = (ms[: self.n10 * 10].reshape(self.n10, 10).mean(axis=1, dtype=np.float64)
+                 if self.n10 else np.zeros(0))
         self.rms100_db = _db(ms100)
         w = _odd(BG_WINDOW_S / 0.1)
         self.bg100_db = (
             median_filter(self.rms100_db, size=w, mode="nearest") if self.n10 else np.zeros(0)
         )
-        self.fine_db = _db(ms)
+        self.fine_db = _db32(ms)
 
     def programme_db(self) -> float | None:
         """Median 100 ms mean square (dBFS) of the frames above :data:`SILENCE_DB`."""
@@ -161,7 +171,7 @@ def _isolated(pk_db: np.ndarray) -> np.ndarray:
     n = pk_db.size
     if n < 40:
         return np.zeros(n, dtype=bool)
-    padded = np.concatenate([np.full(30, FLOOR_DB), pk_db, np.full(25, FLOOR_DB)])
+    padded = np.concatenate([np.full(30, FLOOR_DB, pk_db.dtype), pk_db, np.full(25, FLOOR_DB, pk_db.dtype)])
     win = np.lib.stride_tricks.sliding_window_view
     before = win(padded[: n + 29], 30).max(axis=1)  # frames i-30 … i-1
     after = win(padded[35:], 21).max(axis=1)[:n]  # frames i+5 … i+25
@@ -169,17 +179,18 @@ def _isolated(pk_db: np.ndarray) -> np.ndarray:
 
 
 def transients(fx: FeatureExtractor, bg: Background) -> list[dict[str, Any]]:
-    peak = fx.fine_peak.get().astype(np.float64)
+    peak = fx.fine_peak.get()
     if not bg.n10:
         return []
-    pk_db = _db(peak**2)
+    pk_db = _db32(np.square(peak))
     n = bg.n10 * 10
     pk100 = _fill_silent(pk_db[:n].reshape(bg.n10, 10).max(axis=1), bg.rms100_db < SILENCE_DB)
     pk_bg = percentile_filter(pk100, 90, size=_odd(2 * PEAK_WINDOW_S / 0.1), mode="nearest")
-    idx = np.arange(pk_db.size)
-    i100 = np.clip(idx // 10, 0, bg.n10 - 1)
-    crest = pk_db - bg.bg100_db[i100]
-    over_pk = pk_db - pk_bg[i100]
+    # the 100 ms background of each 10 ms frame (the last partial 100 ms takes the last value)
+    i100 = np.minimum(np.arange(pk_db.size, dtype=np.int32) // 10, bg.n10 - 1)
+    crest = pk_db - bg.bg100_db.astype(np.float32)[i100]
+    over_pk = pk_db - pk_bg.astype(np.float32)[i100]
+    del i100
     hit = (crest >= TRANSIENT_DB) & (over_pk >= TRANSIENT_PEAK_DB)
     hit |= _isolated(pk_db) & (over_pk >= -ISOLATED_LEVEL_DB)
     gap = int(round(MERGE_GAP_S / 0.01))
