@@ -263,3 +263,53 @@ def test_bad_input_elsewhere():
     with pytest.raises(ParameterError) as exc:
         next_clip(p)
     assert exc.value.name == "avoid"
+
+
+def test_closed_form_posterior_equals_dense_inverse():
+    """The factored posterior equals inverting the joint precision of (δ, θ_1 … θ_F)."""
+    s = ModelSettings(obs_sd=1.3, prior_sd=2.2, offset_sd=1.1)
+    p = ListenerProfile("a", settings=s)
+    rng = np.random.default_rng(3)
+    for _ in range(25):
+        fam = FAMILY_IDS[int(rng.integers(len(FAMILY_IDS) - 4))]  # some families unrated
+        p.rate(fam, tingles=int(rng.integers(11)), relax=int(rng.integers(11)))
+    p.rate_session(["rain", "fire"], tingles=8, relax=9)
+    nf = len(FAMILY_IDS)
+    mu0 = np.array([prior_mean(f) for f in FAMILY_IDS])
+    lam = np.diag([1 / s.offset_sd**2] + [1 / s.prior_sd**2] * nf)
+    b = np.concatenate([[0.0], mu0 / s.prior_sd**2])
+    for r in p.ratings:
+        a = np.zeros(nf + 1)
+        a[0] = a[1 + FAMILY_IDS.index(r.family)] = 1.0
+        lam += r.weight * np.outer(a, a) / s.obs_sd**2
+        b += r.weight * r.score * a / s.obs_sd**2
+    cov_b = np.linalg.inv(lam)
+    proj = np.hstack([np.ones((nf, 1)), np.eye(nf)])
+    mean, cov = p.posterior()
+    np.testing.assert_allclose(mean, proj @ cov_b @ b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(cov, proj @ cov_b @ proj.T, rtol=1e-10, atol=1e-12)
+
+
+def test_posterior_draws_have_the_posterior_moments():
+    p = ListenerProfile("a", settings=ModelSettings(obs_sd=1.5, prior_sd=2.0, offset_sd=1.0))
+    for fam, x in (("whisper", 9), ("clock", 2), ("rain", 7), ("whisper", 8)):
+        p.rate(fam, tingles=x, relax=x)
+    mean, cov = p.posterior()
+    rng = np.random.default_rng(0)
+    draws = np.array([p._post().draw(rng) for _ in range(20000)])
+    np.testing.assert_allclose(draws.mean(axis=0), mean, atol=0.05)
+    # sampling sd of a variance of about 5 from 20000 draws is about 0.05: 5 sd
+    np.testing.assert_allclose(np.cov(draws.T), cov, atol=0.25)
+
+
+def test_posterior_does_not_depend_on_rating_order():
+    """Exact sums: the same ratings in another order give bit-identical beliefs (and clips)."""
+    ratings = [("whisper", 7, 8), ("rain", 7, 8), ("fire", 3, 9), ("rain", 6, 6), ("noise", 5, 4)]
+    a, b = ListenerProfile("a"), ListenerProfile("a")
+    for fam, t, r in ratings:
+        a.rate(fam, tingles=t, relax=r)
+    for fam, t, r in reversed(ratings):
+        b.rate(fam, tingles=t, relax=r)
+    assert np.array_equal(a.posterior()[0], b.posterior()[0])
+    assert np.array_equal(a.posterior()[1], b.posterior()[1])
+    assert a.top(18) == b.top(18)

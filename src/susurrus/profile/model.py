@@ -301,7 +301,7 @@ class ListenerProfile:
         #: discovery clips handed out and not yet rated: id → spec (a plain dict)
         self.clips: dict[str, dict[str, Any]] = {}
         self.clip_counter = 0
-        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._cache: _Posterior | None = None
 
     # -- equality (for round trips) ------------------------------------------------------
 
@@ -447,6 +447,10 @@ class ListenerProfile:
 
     def posterior(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean vector and covariance matrix of the family scores ``u`` (canonical order)."""
+        post = self._post()
+        return post.mean, post.cov
+
+    def _post(self) -> _Posterior:
         if self._cache is None:
             self._cache = _posterior(self.ratings, self.settings)
         return self._cache
@@ -479,8 +483,9 @@ class ListenerProfile:
             raise ParameterError(
                 "avoid", sorted(self.avoid), "at least one family that is not avoided"
             )
-        mean, cov = self.posterior()
-        draw = _mvn_draw(rng, mean, cov)
+        post = self._post()
+        mean, cov = post.mean, post.cov
+        draw = post.draw(rng)
         counts = self.counts()
         unheard = [i for i in eligible if counts[FAMILY_IDS[i]] == 0]
         if unheard:
@@ -685,44 +690,75 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _posterior(ratings: Sequence[Rating], s: ModelSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Exact posterior of ``u_f = δ + θ_f`` (mean, covariance) for the canonical families.
+@dataclass(frozen=True)
+class _Posterior:
+    """The exact posterior of ``u_f = δ + θ_f`` in factored form.
 
-    Parameters are ``β = (δ, θ_1 … θ_F)`` (δ left out when ``offset_sd = 0``). Prior
-    precision ``Λ0 = diag(1/offset_sd², 1/prior_sd², …)``; each rating ``x`` of family
-    ``f`` with weight ``w`` adds ``w a aᵀ / obs_sd²`` to the precision and
-    ``w x a / obs_sd²`` to ``b``, with ``a = e_δ + e_f``. Then ``m = Λ⁻¹ b``,
-    ``Σ = Λ⁻¹`` and ``u = A β`` with ``A = [1 | I]``.
+    Given the data, ``δ ~ N(delta_mean, delta_var)`` and, given δ, the family
+    effects are independent: ``u_f = (1 − k_f) δ + c_f + ε_f`` with
+    ``ε_f ~ N(0, 1 / prec_f)``. Hence ``mean_f = (1 − k_f) δ̂ + c_f`` and
+    ``cov_fg = (1 − k_f)(1 − k_g) · delta_var + [f = g] / prec_f``.
+    """
+
+    mean: np.ndarray
+    cov: np.ndarray
+    k: np.ndarray
+    c: np.ndarray
+    prec: np.ndarray
+    delta_mean: float
+    delta_var: float
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        """One draw of ``u`` from the posterior (``len(mean) + 1`` standard normals)."""
+        z = rng.standard_normal(len(self.mean) + 1)
+        delta = self.delta_mean + math.sqrt(self.delta_var) * float(z[0])
+        out: np.ndarray = (1.0 - self.k) * delta + self.c + z[1:] / np.sqrt(self.prec)
+        return out
+
+
+def _posterior(ratings: Sequence[Rating], s: ModelSettings) -> _Posterior:
+    """Exact posterior of ``u_f = δ + θ_f`` for the canonical families, in closed form.
+
+    Each family's weighted mean score ``x̄_f`` (total weight ``W_f``) is
+    ``x̄_f ~ N(δ + μ0_f, τ² + σ²/W_f)`` independently
+    given δ (τ = ``prior_sd``, σ = ``obs_sd``). So δ has the Normal posterior with
+    precision ``1/offset_sd² + Σ_f 1/D_f`` and mean ``Σ_f (x̄_f − μ0_f)/D_f`` divided
+    by that precision, ``D_f = τ² + σ²/W_f`` over the rated families; and given δ each
+    ``θ_f`` is the textbook Normal–Normal update of ``x̄_f − δ`` (Gelman et al.,
+    *BDA*, §2.5 and §5.4). This is the same posterior as inverting the joint
+    precision matrix, but computed element by element with exactly rounded sums
+    (:func:`math.fsum`), so that it is bit-for-bit the same in every process (a
+    LAPACK inverse is not: its last bits can depend on memory alignment, which
+    broke exact ties differently from run to run).
     """
     nf = len(FAMILY_IDS)
     index = {f: i for i, f in enumerate(FAMILY_IDS)}
     mu0 = np.array([prior_mean(f) for f in FAMILY_IDS])
-    w_sum = np.zeros(nf)
-    wx_sum = np.zeros(nf)
+    w_sum = [0.0] * nf
+    wx_parts: list[list[float]] = [[] for _ in range(nf)]
     for r in ratings:
         i = index[r.family]
         w_sum[i] += r.weight
-        wx_sum[i] += r.weight * r.score
+        wx_parts[i].append(r.weight * r.score)
+    w = np.array(w_sum)
+    wx = np.array([math.fsum(v) for v in wx_parts])
     inv_obs = 1.0 / s.obs_sd**2
     inv_prior = 1.0 / s.prior_sd**2
+    prec = inv_prior + w * inv_obs
+    k = w * inv_obs / prec
+    c = (mu0 * inv_prior + wx * inv_obs) / prec
     if s.offset_sd == 0.0:
-        prec = inv_prior + w_sum * inv_obs
-        mean = (mu0 * inv_prior + wx_sum * inv_obs) / prec
-        return mean, np.diag(1.0 / prec)
-    lam = np.zeros((nf + 1, nf + 1))
-    lam[0, 0] = 1.0 / s.offset_sd**2 + w_sum.sum() * inv_obs
-    lam[0, 1:] = lam[1:, 0] = w_sum * inv_obs
-    lam[np.arange(1, nf + 1), np.arange(1, nf + 1)] = inv_prior + w_sum * inv_obs
-    b = np.concatenate([[wx_sum.sum() * inv_obs], mu0 * inv_prior + wx_sum * inv_obs])
-    cov_b = np.linalg.inv(lam)
-    m = cov_b @ b
-    a = np.hstack([np.ones((nf, 1)), np.eye(nf)])
-    cov = a @ cov_b @ a.T
-    return a @ m, 0.5 * (cov + cov.T)
-
-
-def _mvn_draw(rng: np.random.Generator, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
-    """One draw from N(mean, cov) by Cholesky (a tiny jitter keeps it positive definite)."""
-    chol = np.linalg.cholesky(cov + 1e-9 * np.eye(len(mean)))
-    out: np.ndarray = mean + chol @ rng.standard_normal(len(mean))
-    return out
+        delta_mean = delta_var = 0.0
+    else:
+        inv_d: list[float] = []
+        resid: list[float] = []
+        for i in range(nf):
+            if w_sum[i] > 0.0:
+                d_i = s.prior_sd**2 + s.obs_sd**2 / w_sum[i]
+                inv_d.append(1.0 / d_i)
+                resid.append((float(wx[i]) / w_sum[i] - float(mu0[i])) / d_i)
+        delta_var = 1.0 / (1.0 / s.offset_sd**2 + math.fsum(inv_d))
+        delta_mean = delta_var * math.fsum(resid)
+    mean = (1.0 - k) * delta_mean + c
+    cov = np.outer(1.0 - k, 1.0 - k) * delta_var + np.diag(1.0 / prec)
+    return _Posterior(mean, cov, k, c, prec, delta_mean, delta_var)
