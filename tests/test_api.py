@@ -532,3 +532,48 @@ def test_account_creation_rules(tmp_path: Path) -> None:
         digest = s.execute(select(Account.password_hash)).scalar_one()
     assert digest.startswith("$argon2id$")
     store.close()
+
+
+def test_resume_fade_in_pcm() -> None:
+    from susurrus.api.streams import fade_in_pcm
+
+    pcm = np.full((1000, 2), 10000, dtype="<i2").tobytes()
+    out = np.frombuffer(fade_in_pcm(pcm, 2, 0, 2000), dtype="<i2").reshape(-1, 2)
+    assert out[0, 0] == 0 and out[0, 1] == 0
+    assert np.all(np.diff(out[:, 0].astype(int)) >= 0)  # rising, never a jump
+    assert out[-1, 0] == pytest.approx(5000, abs=20)  # half way: raised cosine at 0.5
+    rest = np.frombuffer(fade_in_pcm(pcm, 2, 2000, 2000), dtype="<i2")
+    assert np.all(rest == 10000)
+
+
+def test_reconnect_continues_the_session_and_fades_in(tmp_path: Path) -> None:
+    """A second GET of a stream (play after pause) continues it, starting from silence."""
+    from susurrus.api import serve_in_thread
+
+    srv = serve_in_thread(ServerSettings(data_dir=tmp_path, token=TOKEN, render_workers=0), port=0)
+    try:
+        import httpx
+
+        h = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=srv.url, headers=h, timeout=20) as c:
+            sid = c.post("/api/streams", json={"scene": LIGHT}).json()["id"]
+
+            def first_bytes(n: int) -> bytes:
+                buf = b""
+                with c.stream("GET", f"/api/streams/{sid}/audio") as r:
+                    assert r.headers["content-type"] == "audio/wav"
+                    for chunk in r.iter_bytes():
+                        buf += chunk
+                        if len(buf) >= n:
+                            break
+                return buf[44:n]
+
+            first_bytes(44 + 4 * 48000)
+            pos = c.get(f"/api/streams/{sid}").json()["position_s"]
+            assert pos >= 1.0
+            again = np.frombuffer(first_bytes(44 + 4 * 48000), dtype="<i2").reshape(-1, 2)
+            assert c.get(f"/api/streams/{sid}").json()["position_s"] > pos
+            head, body = np.abs(again[:480]).max(), np.abs(again[-4800:]).max()
+            assert head < 0.05 * body and body > 100
+    finally:
+        srv.stop()

@@ -1,7 +1,7 @@
 """Live streams: one :class:`~susurrus.render.live.LiveSession` per listener, sent as WAV.
 
 The audio route sends an endless 16-bit WAV (sizes in the header set to the maximum, as
-streaming WAV servers do) in 100 ms chunks, paced so that rendering never runs more than
+streaming WAV servers do) in 200 ms chunks, paced so that rendering never runs more than
 ``lead_s`` ahead of real time: a change to the mix is heard within about ``lead_s`` plus
 the browser's own start-up buffer. A second GET on the same stream takes over from the
 first (the page reconnects after a pause) and continues the same session.
@@ -18,11 +18,24 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..errors import SusurrusError
 from ..scene import Scene
 from .renderpool import LocalSession, RemoteSession
 
 CHUNK_S = 0.2
+#: a reconnection (play after pause) fades in over this long: the page's own volume ramp
+#: cannot run where ``audio.volume`` is read-only (iOS), and nothing may start abruptly
+RESUME_FADE_S = 1.5
+
+
+def fade_in_pcm(data: bytes, channels: int, start: int, total: int) -> bytes:
+    """16-bit PCM ``data`` × a raised-cosine rise, frames ``start`` … of a ``total``-frame fade."""
+    x = np.frombuffer(data, dtype="<i2").reshape(-1, channels).astype(np.float32)
+    k = np.arange(start, start + x.shape[0], dtype=np.float32)
+    g = np.where(k < total, 0.5 - 0.5 * np.cos(np.pi * np.minimum(k, total) / total), 1.0)
+    return np.asarray((x * g[:, None].astype(np.float32)).round(), dtype="<i2").tobytes()
 
 
 def wav_header(sr: int, channels: int) -> bytes:
@@ -80,6 +93,7 @@ class LiveStream:
             yield header
             t0 = time.monotonic()
             sent = 0
+            fade = int(RESUME_FADE_S * ls.sr) if mine > 1 else 0  # the first play fades in already
             while self.generation == mine and not ls.finished:
                 ahead = sent / ls.sr - (time.monotonic() - t0)
                 if ahead > lead_s:
@@ -92,6 +106,8 @@ class LiveStream:
                     break
                 if frames == 0:
                     break
+                if sent < fade:
+                    data = fade_in_pcm(data, ls.channels, sent, fade)
                 sent += frames
                 self.bytes_sent += len(data)
                 self.last_active = time.monotonic()
