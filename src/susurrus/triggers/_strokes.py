@@ -26,6 +26,7 @@ never saturated: a limiter's distortion adds crackle.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -38,6 +39,19 @@ from ._friction import poisson_times, stroke_profile
 PEAK = 0.6
 
 _STEP = 16  # samples per step of the filterbank weights
+_ROWS = 8  # transforms per batched FFT call (the FFT's float32 SIMD width)
+
+
+_local = threading.local()
+
+
+def _scratch(size: int) -> np.ndarray:
+    """A float32 work buffer of ``size`` samples, reused by this thread (contents
+    undefined): fresh large arrays cost page faults on every call."""
+    buf: np.ndarray | None = getattr(_local, "buf", None)
+    if buf is None or buf.size < size:
+        buf = _local.buf = np.empty(max(size, 1 << 16), dtype=np.float32)
+    return buf[:size]
 
 
 def peak_guard(y: np.ndarray, peak: float = PEAK) -> np.ndarray:
@@ -113,26 +127,38 @@ def swept_band(
     centres = np.exp(np.linspace(lo - 0.25, min(hi + 0.25, np.log(0.4 * sr)), n_bands))
     # Gaussian weights, held over steps of _STEP samples (the centre moves slowly: the
     # steps are far below the noise's own fluctuation)
-    n_fft = spf.next_fast_len(n + pad, real=True)
-    n_steps = n_fft // _STEP
+    # the steps cover the excitation; beyond it the FFT buffer is zero padding
+    n_steps = -(-n // _STEP)
+    n_fft = spf.next_fast_len(max(n + pad, n_steps * _STEP), real=True)
     at = np.minimum(np.arange(n_steps) * _STEP + _STEP // 2, n - 1)
     lc = lc2[:, at]  # (k, steps)
     w = np.exp(-0.5 * ((np.log(centres)[None, :, None] - lc[:, None, :]) / width) ** 2)
     w = (w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9)).astype(np.float32)
-    ex = np.zeros((k, n_fft), dtype=np.float32)
+    ex = np.zeros((k, n_steps * _STEP), dtype=np.float32)
     ex[:, :n] = ex2
-    weighted = np.empty((k, n_bands, n_fft), dtype=np.float32)
-    weighted[:, :, n_steps * _STEP :] = 0.0
-    body = weighted[:, :, : n_steps * _STEP].reshape(k, n_bands, n_steps, _STEP)
-    steps = ex[:, : n_steps * _STEP].reshape(k, 1, n_steps, _STEP)
-    np.multiply(w[:, :, :, None], steps, out=body)
     f, inv_f = _freqs(n_fft, sr)
-    spec = spf.rfft(weighted, axis=-1)
     c = centres[:, None].astype(np.float32)
-    bands = 1.0 / np.sqrt(1.0 + (q * (f[None, :] / c - c * inv_f[None, :])) ** 2)
-    total = np.einsum("kbf,bf->kf", spec, bands) if k > 1 else (spec[0] * bands).sum(0)[None]
+    x = q * (f[None, :] / c - c * inv_f[None, :])
+    bands = 1.0 / np.sqrt(1.0 + x * x)
     if common is not None:
-        total = total * common(f).astype(np.float32)
+        bands *= common(f).astype(np.float32)
+    # a few bands at a time (about _ROWS transforms per call; smaller temporaries than
+    # all bands at once, and fresh large arrays cost page faults): weight the
+    # excitations, transform, filter, and sum in the frequency domain (one inverse
+    # transform per excitation)
+    group = max(1, min(n_bands, _ROWS // k))
+    weighted = _scratch(k * group * n_fft).reshape(k, group, n_fft)
+    weighted[:, :, n_steps * _STEP :] = 0.0
+    steps = ex.reshape(k, 1, n_steps, _STEP)
+    total = np.zeros((k, n_fft // 2 + 1), dtype=np.complex64)
+    for j0 in range(0, n_bands, group):
+        j1 = min(n_bands, j0 + group)
+        wb = weighted[:, : j1 - j0]
+        body = wb[:, :, : n_steps * _STEP].reshape(k, j1 - j0, n_steps, _STEP)
+        np.multiply(w[:, j0:j1, :, None], steps, out=body)
+        spec = spf.rfft(wb, axis=-1)
+        for j in range(j0, j1):
+            total += spec[:, j - j0] * bands[j]
     out = np.asarray(spf.irfft(total, n_fft, axis=-1)[:, : n + pad], dtype=np.float64)
     return out[0] if single else out
 
@@ -178,4 +204,6 @@ class RoomTone:
     def __call__(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """The next ``n`` samples of the bed (the filter state carries over)."""
         y, self._zi = sps.lfilter(self._b, self._a, rng.standard_normal(n), zi=self._zi)
-        return np.asarray(y) * self._gain
+        y = np.asarray(y)
+        y *= self._gain
+        return y

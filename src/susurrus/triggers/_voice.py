@@ -696,7 +696,9 @@ class VoiceEngine:
         on; a phrase's render depends only on its text and the engine's fixed espeak
         arguments, so the output is the same either way.
         """
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache and t not in self._pending))
+        todo = list(
+            dict.fromkeys(t for t in texts if t not in self._cache and t not in self._pending)
+        )
         if not todo:
             return
         if not background:
@@ -770,16 +772,44 @@ class VoiceEngine:
         cutoff = float(
             np.clip((3200 + 2500 * self.brightness) * rng.uniform(0.9, 1.1), 1000, 0.45 * self.sr)
         )
-        sos = sps.butter(4, cutoff, "lowpass", fs=self.sr, output="sos")
-        hp = sps.butter(2, 90.0, "highpass", fs=self.sr, output="sos")
+        sos = _butter_lowpass4(cutoff, self.sr)
+        hp = _butter_sos(2, 90.0, "highpass", self.sr)
         out = sps.sosfilt(np.vstack([sos, hp]), np.concatenate([mix, np.zeros(self.sr // 20)]))
         warm_gain = 10 ** (6 * self.closeness * rng.uniform(0.8, 1.2) / 20) - 1.0
-        lows = sps.sosfilt(sps.butter(2, 250.0, "lowpass", fs=self.sr, output="sos"), out)
+        lows = sps.sosfilt(_butter_sos(2, 250.0, "lowpass", self.sr), out)
         return np.asarray(out + warm_gain * lows)
 
 
-def _time_warp(x: np.ndarray, sr: int, rng: np.random.Generator, *, depth: float = 0.02,
-               knot_s: float = 0.25) -> np.ndarray:
+@lru_cache(maxsize=16)
+def _butter_sos(order: int, cutoff_hz: float, btype: str, sr: int) -> np.ndarray:
+    """A Butterworth design as second-order sections (cached: fixed corners; do not
+    modify the returned array)."""
+    return np.asarray(sps.butter(order, cutoff_hz, btype, fs=sr, output="sos"))
+
+
+def _butter_lowpass4(cutoff_hz: float, sr: int) -> np.ndarray:
+    """``scipy.signal.butter(4, cutoff_hz, "lowpass", fs=sr, output="sos")``, built from
+    the poles directly (``zpk2sos`` costs ten times the design).
+
+    Four zeros at z = −1; the two conjugate pole pairs become the sections, the pair
+    farther from the unit circle first, the gain in the first section — scipy's
+    ordering; the coefficients agree to float64 rounding.
+    """
+    _, p, k = sps.butter(4, cutoff_hz, "lowpass", fs=sr, output="zpk")
+    upper = p[np.imag(p) > 0]
+    upper = upper[np.argsort(np.abs(upper))]
+    sos = np.zeros((2, 6))
+    sos[:, :3] = (1.0, 2.0, 1.0)
+    sos[:, 3] = 1.0
+    sos[:, 4] = -2.0 * upper.real
+    sos[:, 5] = np.abs(upper) ** 2
+    sos[0, :3] *= k
+    return sos
+
+
+def _time_warp(
+    x: np.ndarray, sr: int, rng: np.random.Generator, *, depth: float = 0.02, knot_s: float = 0.25
+) -> np.ndarray:
     """Read ``x`` at a smoothly wandering rate (1 ± ``depth``), fresh for every call.
 
     Natural prosody drifts like this from one telling to the next; it also means no
@@ -837,14 +867,19 @@ class VoiceTrigger(Trigger):
 
     # -- phrase order ------------------------------------------------------------------
 
+    def _shuffle_deck(self) -> None:
+        """Deal a fresh shuffled deck of phrases and render its first batch (in this
+        thread: the next utterance needs it)."""
+        order = list(self.rng.permutation(len(self.phrases)))
+        deck = [self.phrases[i] for i in order]
+        if len(deck) > 1 and deck[0] == self._last:
+            deck[0], deck[-1] = deck[-1], deck[0]
+        self._deck = deck
+        self.engine.prefetch(self._deck[:_BATCH])
+
     def _draw(self) -> str:
         if not self._deck:
-            order = list(self.rng.permutation(len(self.phrases)))
-            deck = [self.phrases[i] for i in order]
-            if len(deck) > 1 and deck[0] == self._last:
-                deck[0], deck[-1] = deck[-1], deck[0]
-            self._deck = deck
-            self.engine.prefetch(self._deck[:_BATCH])
+            self._shuffle_deck()
         if self._deck[0] not in self.engine._cache:
             self.engine.prefetch(self._deck[:_BATCH])
         self._last = self._deck.pop(0)

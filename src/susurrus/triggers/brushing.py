@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import ClassVar, NamedTuple
 
@@ -9,16 +10,18 @@ import numpy as np
 import scipy.fft as spf
 import scipy.signal as sps
 
-from ..dsp import StatefulSOS
 from . import register
 from ._friction import (
+    DirectIIR,
     decaying_bursts,
     fade,
+    fft_len,
     highpass_gain,
     impulse_train,
     lowpass_gain,
-    stroke_profile,
+    stroke_profile_f32,
 )
+from ._strokes import _freqs
 from .base import EventTrigger, Param
 
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
@@ -69,6 +72,12 @@ _VOICE: dict[str, _Voice] = {
 _PEAK = 0.6  # −4.4 dBFS
 _STEP = 32  # samples per step of the filterbank weights
 _N_BANDS = 6  # band-pass bank the sweeping resonance is interpolated on
+
+
+@functools.lru_cache(maxsize=1)
+def _ramp() -> np.ndarray:
+    """Offsets 0 … _STEP − 1 within a step of the weights (float32)."""
+    return np.arange(_STEP, dtype=np.float32)
 
 
 @register
@@ -136,54 +145,98 @@ class Brushing(EventTrigger):
         # the bed: the room tone and the microphone's own noise, faint and dark
         hp = sps.butter(2, 100.0, "highpass", fs=self.sr, output="sos")
         lp = sps.butter(1, 2000.0, "lowpass", fs=self.sr, output="sos")
-        self._bed_filter = StatefulSOS(np.vstack([hp, lp]))
+        self._bed_filter = DirectIIR(np.vstack([hp, lp]))
         self._bed_gain = self._voice.bed / 0.25  # the filtered noise's RMS is ≈ 0.25
+        self._commons: dict[int, np.ndarray] = {}
+        self._work = np.zeros((_N_BANDS, 0), dtype=np.float32)
+
+    def _common(self, n_fft: int) -> np.ndarray:
+        """The proximity bass and the high-pass on an ``n_fft`` grid (float32, cached)."""
+        g = self._commons.get(n_fft)
+        if g is None:
+            f, _ = _freqs(n_fft, self.sr)
+            bass_gain = 3.0 * self.values["closeness"]
+            g = (1.0 + bass_gain * lowpass_gain(f, 300.0, 1)) * highpass_gain(
+                f, self._voice.hp_hz, 2
+            )
+            g = self._commons[n_fft] = g.astype(np.float32)
+        return g
+
+    def _fft_buffer(self, n_fft: int) -> np.ndarray:
+        """A reused ``(_N_BANDS, n_fft)`` float32 work buffer (grown as needed; no fresh
+        pages per stroke)."""
+        if self._work.shape[1] < n_fft:
+            self._work = np.zeros((_N_BANDS, n_fft), dtype=np.float32)
+        return self._work[:, :n_fft]
 
     def _bed(self, n: int) -> np.ndarray:
-        return self._bed_filter(self.rng.standard_normal(n)) * self._bed_gain
+        y = self._bed_filter(self.rng.standard_normal(n))
+        y *= self._bed_gain
+        return y
 
     def _event(self) -> tuple[np.ndarray, float]:
         rng, sr, voice = self.rng, self.sr, self._voice
         period = 1.0 / self.values["stroke_rate_hz"]
         dur = min(self.values["stroke_s"], 0.9 * period) * rng.uniform(0.8, 1.2)
         n = int(dur * sr)
-        v = stroke_profile(n, rng, glide=rng.uniform(0.2, 0.4), tremor=0.15)
-        level = v**1.9
+        v = stroke_profile_f32(n, rng, glide=rng.uniform(0.2, 0.4), tremor=0.15)
+        level = v.astype(np.float32) ** np.float32(1.9)  # float32: a tenth of the cost
         dens = self.values["bristle_density"]
         grain_rate, grain_ms = voice.grain_rate, voice.grain_ms
         imp = impulse_train(rng, grain_rate * v, sr, alpha=2.2, cap=10.0, level=v)
         bursts = decaying_bursts(rng, imp, sr, grain_ms)
         bursts /= np.sqrt(grain_rate * grain_ms * 2e-3)
-        exc = (1.0 - dens) * rng.standard_normal(n) * level + dens * bursts
+        bursts *= dens
+        m = -(-n // _STEP)  # steps covering the stroke; the weights at m + 1 knots
+        # exc = (1 − dens) · noise · level + dens · bursts, in place, cast to float32
+        exc = rng.standard_normal(n)
+        exc *= 1.0 - dens
+        exc *= level
+        exc32 = np.zeros(m * _STEP, dtype=np.float32)
+        np.add(exc, bursts, out=exc32[:n])
         f1 = self._sweep[0] * rng.uniform(0.85, 1.15)
         f2 = self._sweep[1] * rng.uniform(0.85, 1.15)
-        along = v / max(float(v.max()), 1e-9) if voice.by_speed else np.linspace(0, 1, n)
-        log_centre = np.log(f1) + (np.log(f2) - np.log(f1)) * along
+        # the band's centre (log Hz) sweeps along the stroke's time or speed; the weights
+        # move smoothly: compute them every _STEP samples (at the knots, clamped to the
+        # last sample) and interpolate linearly in between (float32, written straight
+        # into the FFT buffer)
+        knots = np.minimum(np.arange(m + 1) * _STEP, n - 1)
+        if voice.by_speed:
+            along = v[knots] / max(float(v.max()), 1e-9)
+        else:
+            along = np.linspace(0, 1, n)[knots]
+        lc = np.log(f1) + (np.log(f2) - np.log(f1)) * along
         centres = np.geomspace(min(f1, f2) / 1.3, min(max(f1, f2) * 1.3, 0.4 * sr), _N_BANDS)
-        width = voice.width
-        # the weights move smoothly: compute them every _STEP samples and interpolate
-        coarse = np.arange(0, n + _STEP, _STEP)
-        lc = np.interp(coarse, np.arange(n), log_centre)
-        w = np.exp(-0.5 * ((np.log(centres)[:, None] - lc[None, :]) / width) ** 2)
+        w = np.exp(-0.5 * ((np.log(centres)[:, None] - lc[None, :]) / voice.width) ** 2)
         w /= np.maximum(w.sum(axis=0), 1e-9)
-        pos = np.arange(n)
-        exc32 = exc.astype(np.float32)
-        weighted = np.stack([exc32 * np.interp(pos, coarse, wb).astype(np.float32) for wb in w])
-        bass_gain = 3.0 * self.values["closeness"]
-        q, hp = voice.q, voice.hp_hz
-        # the filterbank in one batched FFT: each band filters its weighted share of the
-        # excitation; the bands sum in the frequency domain (one inverse transform)
-        n_fft = spf.next_fast_len(n + 1024, real=True)
-        f = np.fft.rfftfreq(n_fft, 1.0 / sr).astype(np.float32)
-        spec = spf.rfft(weighted, n_fft, axis=-1)
-        fb = np.maximum(f, 1e-3)[None, :]
-        bands = 1.0 / np.sqrt(1.0 + (q * (fb / centres[:, None] - centres[:, None] / fb)) ** 2)
-        common = (1.0 + bass_gain * lowpass_gain(f, 300.0, 1)) * highpass_gain(f, hp, 2)
-        y = np.asarray(spf.irfft(np.sum(spec * bands, axis=0) * common, n_fft)[: n + 1024])
-        y = y.astype(np.float64)
+        w32 = w.astype(np.float32)
+        slope = (np.diff(w32, axis=1) * np.float32(1.0 / _STEP))[:, :, None]
+        n_fft = fft_len(n + 1024)
+        buf = self._fft_buffer(n_fft)
+        buf[:, m * _STEP :] = 0.0
+        body = buf[:, : m * _STEP].reshape(_N_BANDS, m, _STEP)
+        np.multiply(slope, _ramp(), out=body)
+        body += w32[:, :m, None]
+        body *= exc32.reshape(1, m, _STEP)
+        # the filterbank: each band filters its weighted share of the excitation; the
+        # bands sum in the frequency domain (one inverse transform)
+        f, inv_f = _freqs(n_fft, sr)
+        c = centres.astype(np.float32)[:, None]
+        x = voice.q * (f[None, :] / c - c * inv_f[None, :])
+        bands = 1.0 / np.sqrt(1.0 + x * x)
+        bands *= self._common(n_fft)
+        # band by band: one-row transforms keep the temporaries small (fresh large
+        # arrays cost page faults; a batched transform is no faster here)
+        total = spf.rfft(buf[0])
+        total *= bands[0]
+        for b in range(1, _N_BANDS):
+            spec = spf.rfft(buf[b])
+            spec *= bands[b]
+            total += spec
+        y = spf.irfft(total, n_fft)[: n + 1024]
         fade(y, sr, 5.0)
         y *= _LEVEL[self.variant] * rng.uniform(0.75, 1.15)
-        peak = float(np.max(np.abs(y)))
+        peak = max(float(y.max()), -float(y.min()))
         if peak > _PEAK:  # a linear guard: a limiter's distortion would colour the swoosh
             y *= _PEAK / peak
         gap = period * rng.uniform(0.85, 1.15)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
 import scipy.signal as sps
 
-from ..dsp import StatefulIIR, StatefulSOS
+from ..dsp import StatefulIIR
 from . import register
-from ._friction import pareto_amplitudes, soft_limit
+from ._friction import CEILING, DirectIIR, pareto_amplitudes
 from .base import Param, Trigger
 
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
@@ -22,6 +23,14 @@ _CHUNK = 16384
 _CTRL = 256  # samples per control step of the gust and flutter processes
 _FLUTTER_HZ = 9.0  # bandwidth of the leaves' collective flutter
 _FLUTTER_DEPTH = 0.67  # standard deviation of the flutter in log-rate
+
+
+@functools.lru_cache(maxsize=1)
+def _offsets() -> np.ndarray:
+    """Sample offsets 0 … _CTRL − 1 within a control step (float64, read-only)."""
+    r = np.arange(_CTRL, dtype=np.float64)
+    r.flags.writeable = False
+    return r
 
 
 @register
@@ -70,7 +79,7 @@ class Leaves(Trigger):
         sr = self.sr
         scale = 2.0 ** (2.0 * (self.values["brightness"] - 0.5))
         lo, hi = 450.0 * scale, min(3070.0 * scale, 0.4 * sr)
-        self._band = StatefulSOS(
+        self._band = DirectIIR(
             np.vstack(
                 [
                     sps.butter(2, lo, "highpass", fs=sr, output="sos"),
@@ -78,7 +87,7 @@ class Leaves(Trigger):
                 ]
             )
         )
-        self._wind = StatefulSOS(sps.butter(1, [200.0, 640.0], "bandpass", fs=sr, output="sos"))
+        self._wind = DirectIIR(sps.butter(1, [200.0, 640.0], "bandpass", fs=sr, output="sos"))
         self._decay_ms = 2.8
         self._env = StatefulIIR(np.array([1.0]), np.array([1.0, -np.exp(-1.0 / (2.8e-3 * sr))]))
         self._ou = 0.0  # log-gust state
@@ -93,28 +102,33 @@ class Leaves(Trigger):
         dt = _CTRL / self.sr
         theta = dt / 2.5
         sigma = 0.75 * self.values["gustiness"]
-        steps = np.empty(k)
-        x = self._ou
+        # the Ornstein–Uhlenbeck recursion x ← (1 − θ) x + σ √(2θ) ξ as a one-pole filter
         noise = self.rng.standard_normal(k)
-        for i in range(k):
-            x += -theta * x + sigma * np.sqrt(2 * theta) * noise[i]
-            steps[i] = x
-        self._ou = x
+        noise *= sigma * np.sqrt(2 * theta)
+        steps, _ = sps.lfilter([1.0], [1.0, theta - 1.0], noise, zi=[(1.0 - theta) * self._ou])
+        self._ou = float(steps[-1])
         g = np.exp(steps - 0.5 * sigma**2)
-        grid = np.arange(k + 1) * _CTRL
+        # linear interpolation between the control points, one row per control step
+        # (the same arithmetic as numpy.interp: slope · offset + start)
+        pts = np.concatenate([[self._g_prev], g])
+        slope = np.diff(pts) / float(_CTRL)
+        g_s = (slope[:, None] * _offsets() + pts[:-1, None]).reshape(-1)
         t = np.arange(_CHUNK)
-        g_s = np.interp(t, grid, np.concatenate([[self._g_prev], g]))
         self._g_prev = float(g[-1])
-        # flutter knots
+        # flutter knots: smoothstep between consecutive knots; the phase rises, so each
+        # knot interval is a slice of the chunk
         inc = _FLUTTER_HZ / self.sr
         phase = self._knot_phase + t * inc
         end = self._knot_phase + _CHUNK * inc
         n_new = int(np.floor(end))
         knots = np.concatenate([self._knots, self.rng.standard_normal(n_new)])
-        i = np.floor(phase).astype(int)
-        frac = phase - i
-        smooth = frac * frac * (3.0 - 2.0 * frac)
-        f_s = knots[i] * (1.0 - smooth) + knots[i + 1] * smooth
+        f_s = np.empty(_CHUNK)
+        edges = [0, *np.searchsorted(phase, np.arange(1, n_new + 1), side="left").tolist(), _CHUNK]
+        for j in range(n_new + 1):
+            sl = slice(edges[j], edges[j + 1])
+            frac = phase[sl] - j
+            smooth = frac * frac * (3.0 - 2.0 * frac)
+            f_s[sl] = knots[j] * (1.0 - smooth) + knots[j + 1] * smooth
         self._knots = (float(knots[n_new]), float(knots[n_new + 1]))
         self._knot_phase = end - n_new
         return g_s, f_s
@@ -126,16 +140,30 @@ class Leaves(Trigger):
         flutter = np.exp(_FLUTTER_DEPTH * fl)
         density = self.values["rustle_density_per_s"]
         rate = density * rel**2 * flutter
-        lam = np.cumsum(rate) / sr
+        lam = np.cumsum(rate, out=rate)
+        lam /= sr
         total = float(lam[-1])
         count = int(rng.poisson(total))
         idx = np.minimum(np.searchsorted(lam, rng.uniform(0.0, total, count)), _CHUNK - 1)
         imp = np.zeros(_CHUNK)
         np.add.at(imp, idx, pareto_amplitudes(rng, count, alpha=5.0, cap=7.0) * rel[idx])
         # each contact: a 2.8 ms decaying burst of noise; unit power at 4 m/s
-        contacts = self._env(imp) * rng.standard_normal(_CHUNK)
+        # (the arithmetic below is done in place, in the original order)
+        contacts = self._env(imp)
+        contacts *= rng.standard_normal(_CHUNK)
         contacts *= 1.0 / np.sqrt(density * self._decay_ms * 1e-3 / 2.0)
-        friction = 2.0 * rng.standard_normal(_CHUNK) * rel * np.sqrt(flutter)
-        rustle = self._band(contacts + friction)
-        wind = self._wind(rng.standard_normal(_CHUNK)) * 0.088 * rel**2
-        return soft_limit((rustle + wind) * _LEVEL)
+        friction = rng.standard_normal(_CHUNK)
+        friction *= 2.0
+        friction *= rel
+        friction *= np.sqrt(flutter)
+        contacts += friction
+        rustle = self._band(contacts)
+        wind = self._wind(rng.standard_normal(_CHUNK))
+        wind *= 0.088
+        wind *= rel**2
+        rustle += wind
+        rustle *= _LEVEL
+        rustle /= CEILING  # soft_limit, in place
+        np.tanh(rustle, out=rustle)
+        rustle *= CEILING
+        return rustle

@@ -58,3 +58,12 @@ class SoftSpeaking(VoiceTrigger):
         "female": {"pitch": 40.0},
         "male": {"pitch": 35.0, "rate_wpm": 115.0},
     }
+
+    def _setup(self) -> None:
+        super()._setup()
+        # Warm the voice engine now: deal the first deck and render its first batch of
+        # phrases (one espeak-ng process, ~0.2 s) while the trigger is being set up, not
+        # inside the first block a caller reads. The deck is the one the first phrase
+        # would deal (same draw from the generator, nothing else drawn before it), so
+        # the output is unchanged.
+        self._shuffle_deck()

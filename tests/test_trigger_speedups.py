@@ -1,0 +1,234 @@
+"""Known answers for the fast paths of the friction, crackle and voice triggers.
+
+Each fast helper is checked against the plain formula it replaces (the slow
+reference is written out here), so a speed-up can never quietly change a sound.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.signal as sps
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from susurrus.triggers import _friction as fr
+from susurrus.triggers._strokes import swept_band
+from susurrus.triggers._voice import _butter_lowpass4
+from susurrus.triggers.crinkling import _swell, resonator_bank
+from susurrus.triggers.fire import _crack_modes
+
+SR = 48000
+
+
+@given(st.integers(min_value=1, max_value=1 << 22))
+def test_fft_len_is_a_close_smooth_size(n: int) -> None:
+    m = fr.fft_len(n)
+    assert m >= n
+    assert m <= max(16, int(np.ceil(n * 1.2)))
+    while m % 2 == 0:
+        m //= 2
+    assert m in (1, 3, 5, 9, 15, 27)  # the odd parts of 16, 18, 20, 24, 27, 30
+
+
+def test_fft_len_takes_few_sizes_an_octave() -> None:
+    sizes = {fr.fft_len(n) for n in range(20000, 40000)}
+    assert len(sizes) <= 7
+
+
+def _stroke_profile_reference(n: int, rng: np.random.Generator, glide: float, tremor: float):
+    """The original formula: cosines everywhere, np.clip and np.interp."""
+    n = max(2, int(n))
+    tau = np.linspace(0.0, 1.0, n)
+    bell = 16.0 * tau**2 * (1.0 - tau) ** 2
+    ramp = max(1e-3, (1.0 - glide) / 2.0)
+    up = np.clip(tau / ramp, 0.0, 1.0)
+    down = np.clip((1.0 - tau) / ramp, 0.0, 1.0)
+    plateau = (0.5 - 0.5 * np.cos(np.pi * up)) * (0.5 - 0.5 * np.cos(np.pi * down))
+    v = (1.0 - glide) * bell + glide * plateau
+    if tremor > 0:
+        knots = 1.0 + tremor * rng.standard_normal(6)
+        v = v * np.interp(tau, np.linspace(0, 1, 6), knots)
+    return np.maximum(v, 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=30000),
+    st.floats(min_value=0.0, max_value=1.0),
+    st.sampled_from([0.0, 0.08, 0.3]),
+    st.integers(min_value=0, max_value=2**31),
+)
+def test_stroke_profile_is_bit_identical_to_the_formula(
+    n: int, glide: float, tremor: float, seed: int
+) -> None:
+    ref = _stroke_profile_reference(n, np.random.default_rng(seed), glide, tremor)
+    rng = np.random.default_rng(seed)
+    got = fr.stroke_profile(n, rng, glide=glide, tremor=tremor)
+    np.testing.assert_array_equal(got, ref)
+    # the same draws: the generator is left in the same state
+    ref_rng = np.random.default_rng(seed)
+    _stroke_profile_reference(n, ref_rng, glide, tremor)
+    assert rng.random() == ref_rng.random()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=30000),
+    st.floats(min_value=0.0, max_value=0.9),
+    st.sampled_from([0.0, 0.15, 0.3]),
+    st.integers(min_value=0, max_value=2**31),
+)
+def test_float32_stroke_profile_agrees_to_float32_rounding(
+    n: int, glide: float, tremor: float, seed: int
+) -> None:
+    ref = _stroke_profile_reference(n, np.random.default_rng(seed), glide, tremor)
+    got = fr.stroke_profile_f32(n, np.random.default_rng(seed), glide=glide, tremor=tremor)
+    assert got.dtype == np.float64 and got.shape == ref.shape
+    assert np.max(np.abs(got - ref)) < 2e-6
+
+
+@given(
+    st.integers(min_value=0, max_value=2**31),
+    st.integers(min_value=1, max_value=40000),
+    st.integers(min_value=2, max_value=12),
+)
+def test_smooth_random_matches_the_gather_formula(seed: int, n: int, n_knots: int) -> None:
+    rng = np.random.default_rng(seed)
+    knots = rng.standard_normal(n_knots)
+    x = np.linspace(0, n_knots - 1, n)
+    i = np.minimum(np.floor(x).astype(int), n_knots - 2)
+    t = x - i
+    s = t * t * (3 - 2 * t)
+    ref = knots[i] * (1 - s) + knots[i + 1] * s
+    np.testing.assert_array_equal(fr.smooth_random(n, np.random.default_rng(seed), n_knots), ref)
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 1000, (3, 4)])
+def test_random_signs_are_rng_choice(size) -> None:
+    a = np.random.default_rng(5).choice((-1.0, 1.0), size)
+    b = fr.random_signs(np.random.default_rng(5), size)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_direct_iir_equals_the_cascade_across_blocks() -> None:
+    sos = np.vstack(
+        [
+            sps.butter(2, 100.0, "highpass", fs=SR, output="sos"),
+            sps.butter(1, 2000.0, "lowpass", fs=SR, output="sos"),
+        ]
+    )
+    x = np.random.default_rng(0).standard_normal(3 * SR)
+    ref = sps.sosfilt(sos, x)
+    filt = fr.DirectIIR(sos)
+    cuts = [0, 1, 4096, 50000, 50001, len(x)]
+    got = np.concatenate([filt(x[a:b]) for a, b in itertools.pairwise(cuts)])
+    assert np.max(np.abs(got - ref)) < 1e-9 * np.std(ref)
+    assert filt.direct and len(filt._a) == 4  # first-order zero taps trimmed
+
+
+def test_poisson_times_and_ridge_impulses_keep_their_draws() -> None:
+    rate = np.linspace(0.0, 3000.0, 20000)
+    a = fr.poisson_times(np.random.default_rng(1), rate, SR)
+    lam = np.cumsum(np.maximum(rate, 0.0)) / SR
+    rng = np.random.default_rng(1)
+    marks = np.sort(rng.uniform(0.0, lam[-1], int(rng.poisson(lam[-1]))))
+    np.testing.assert_array_equal(a, np.minimum(np.searchsorted(lam, marks), len(lam) - 1))
+    # ridge impulses: the phase formula of the original
+    rng = np.random.default_rng(2)
+    phase = np.cumsum(rate * (1.0 + 0.1 * rng.standard_normal(len(rate)))) / SR
+    idx = np.nonzero(np.diff(np.floor(phase)) > 0)[0]
+    ref = np.zeros(len(rate))
+    ref[idx] = rng.uniform(0.6, 1.4, len(idx))
+    np.testing.assert_array_equal(
+        fr.ridge_impulses(np.random.default_rng(2), rate, SR, jitter=0.1), ref
+    )
+
+
+def test_shape_is_linear_zero_phase_filtering() -> None:
+    # an impulse in the middle comes out as the (symmetric) impulse response of the gain
+    x = np.zeros(4000)
+    x[2000] = 1.0
+    y = fr.shape(x, SR, lambda f: fr.bandpass_gain(f, 2000.0, 1.0), pad=512)
+    assert len(y) == 4512
+    h = y[1500:2501]
+    np.testing.assert_allclose(h, h[::-1], atol=1e-12)
+    assert np.argmax(np.abs(y)) == 2000
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 64, 65, 1001, 82001])
+def test_swell_is_the_sine_law(n: int) -> None:
+    tau = np.linspace(0.0, 1.0, n)
+    np.testing.assert_allclose(_swell(n), np.sin(np.pi * tau) ** 0.7, rtol=0, atol=1e-10)
+
+
+def test_crack_modes_are_damped_sines() -> None:
+    rng = np.random.default_rng(3)
+    p, n = 5, 3360
+    f = rng.uniform(250.0, 5000.0, (p, 4))
+    d = rng.uniform(4e-3, 14e-3, (p, 4))
+    g = rng.uniform(-1.0, 1.0, (p, 4))
+    ph = rng.uniform(0, 2 * np.pi, (p, 4))
+    t = np.arange(n) / SR
+    ref = (
+        g[..., None]
+        * np.exp(-t / d[..., None])
+        * np.sin(2 * np.pi * f[..., None] * t + ph[..., None])
+    ).sum(axis=1)
+    np.testing.assert_allclose(_crack_modes(SR, n, f, d, g, ph), ref, rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("sr", [16000, 22050, 44100, 48000, 96000])
+def test_fourth_order_lowpass_design_is_scipys(sr: int) -> None:
+    for cutoff in np.linspace(1000.0, 0.45 * sr, 11):
+        ref = sps.butter(4, cutoff, "lowpass", fs=sr, output="sos")
+        np.testing.assert_allclose(_butter_lowpass4(cutoff, sr), ref, rtol=0, atol=1e-14)
+
+
+def test_swept_band_centre_moves_the_spectrum() -> None:
+    # known answer: a band held at 1 kHz vs 4 kHz puts the energy there
+    rng = np.random.default_rng(0)
+    n = 24000
+    exc = rng.standard_normal((2, n)).astype(np.float32)
+    lc = np.log(np.array([[1000.0], [4000.0]])) * np.ones((2, n))
+    y = swept_band(exc, SR, lc, n_bands=5, q=2.0, pad=256)
+    assert y.shape == (2, n + 256)
+    freqs = np.fft.rfftfreq(n + 256, 1.0 / SR)
+    centroid = [
+        float(np.sum(freqs * np.abs(np.fft.rfft(r)) ** 2) / np.sum(np.abs(np.fft.rfft(r)) ** 2))
+        for r in y
+    ]
+    assert centroid[0] < centroid[1]
+    peak = [
+        freqs[np.argmax(np.convolve(np.abs(np.fft.rfft(r)) ** 2, np.ones(200), "same"))] for r in y
+    ]
+    assert 700 < peak[0] < 1400 and 2800 < peak[1] < 5600
+
+
+@pytest.mark.parametrize(("n", "n_hits"), [(82000, 250), (1000, 5), (64, 1), (130, 3), (500, 0)])
+def test_resonator_bank_equals_the_recursions(n: int, n_hits: int) -> None:
+    rng = np.random.default_rng(n)
+    times = np.sort(rng.choice(n, n_hits, replace=False))
+    f0 = rng.uniform(1500.0, 15000.0, 4)
+    r = np.exp(-1000.0 / (rng.uniform(3.6, 8.4, 4) * SR))
+    gains = rng.uniform(-3.0, 3.0, (4, n_hits))
+    ref = np.zeros(n)
+    for m in range(4):
+        drive = np.zeros(n)
+        drive[times] = gains[m]
+        w = 2 * np.pi * f0[m] / SR
+        ref += sps.lfilter([np.sin(w)], [1.0, -2 * r[m] * np.cos(w), r[m] ** 2], drive)
+    got = resonator_bank(times, gains, r * np.exp(2j * np.pi * f0 / SR), n)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-11)
+
+
+def test_direct_iir_keeps_the_cascade_when_the_direct_form_is_fragile() -> None:
+    # a narrow low band at 192 kHz: poles crowd z = 1
+    sos = sps.butter(2, [141.0 / 96000, 358.0 / 96000], btype="band", output="sos")
+    filt = fr.DirectIIR(sos)
+    x = np.random.default_rng(1).standard_normal(192000)
+    ref = sps.sosfilt(sos, x)
+    got = np.concatenate([filt(x[:777]), filt(x[777:])])
+    assert np.max(np.abs(got - ref)) <= 1e-9 * np.std(ref)
