@@ -724,7 +724,8 @@ class _Builder:
         elif not self.p.usable:
             self.expl.notes.append(
                 f"Based on only {self.p.n_ratings} rating(s): rate a few more clips "
-                "(susurrus discover) and sessions will fit you better."
+                "in discovery (Discover in the web app, `susurrus discover` on the command line) and sessions "
+                "will fit you better."
             )
 
     def _scene(self) -> Scene:
