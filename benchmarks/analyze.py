@@ -82,18 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         "loudness": ([py, "-c", bl.OURS, str(path)], 1.0),
         "analysis": ([py, "-c", ANALYSIS, str(path)], 1.0),
         "ffmpeg": (
-            [
-                "ffmpeg",
-                "-nostats",
-                "-hide_banner",
-                "-i",
-                str(path),
-                "-af",
-                "ebur128=peak=true",
-                "-f",
-                "null",
-                "-",
-            ],
+            bl.ffmpeg_ebur128(path),
             1.0,
         ),
     }

@@ -125,6 +125,12 @@ def parse_ffmpeg(out: str) -> dict[str, float]:
     return found
 
 
+def ffmpeg_ebur128(path: Path) -> list[str]:
+    """The peer: ffmpeg's EBU R128 meter with true peak over the whole file, no output."""
+    return ["ffmpeg", "-nostats", "-hide_banner", "-i", str(path), "-af", "ebur128=peak=true",
+            "-f", "null", "-"]
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the test file")
@@ -172,18 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     contenders: dict[str, tuple[list[str], float]] = {
         "susurrus": ([py, "-c", OURS, str(path)], 1.0),
         "ffmpeg": (
-            [
-                "ffmpeg",
-                "-nostats",
-                "-hide_banner",
-                "-i",
-                str(path),
-                "-af",
-                "ebur128=peak=true",
-                "-f",
-                "null",
-                "-",
-            ],
+            ffmpeg_ebur128(path),
             1.0,
         ),
     }

@@ -20,7 +20,14 @@ from ..store import ProfileExistsError, ProfileNotFoundError, open_store
 from . import routes_analyze, routes_help, routes_listen, routes_people
 from .jobs import JobTable
 from .renderpool import RenderPool
-from .security import COOKIE, LoginLimiter, SessionTable, host_allowed, same_secret
+from .security import (
+    COOKIE,
+    LoginLimiter,
+    SessionTable,
+    host_allowed,
+    same_secret,
+    set_session_cookie,
+)
 from .settings import ServerSettings
 from .state import AppState
 from .streams import StreamTable
@@ -130,8 +137,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
                                                "printed by <code>susurrus serve</code>."), status_code=401)
                 sess = state.sessions.create(None, None)
                 resp = RedirectResponse("/", status_code=303)
-                resp.set_cookie(COOKIE, sess.sid, httponly=True, samesite="strict", path="/",
-                                secure=request.url.scheme == "https", max_age=14 * 24 * 3600)
+                set_session_cookie(resp, sess.sid, secure=request.url.scheme == "https")
                 return resp
             if state.sessions.get(request.cookies.get(COOKIE)) is None:
                 return HTMLResponse(_plain("Open the link printed by <code>susurrus serve</code> "

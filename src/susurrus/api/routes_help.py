@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from .. import __version__
 from ..errors import ParameterError
-from .security import COOKIE, AuthError
+from .security import COOKIE, AuthError, set_session_cookie
 from .state import Caller, State, _principal, attachment, visible_name
 
 router = APIRouter(prefix="/api", tags=["help"])
@@ -20,11 +20,6 @@ router = APIRouter(prefix="/api", tags=["help"])
 class LoginBody(BaseModel):
     username: str
     password: str
-
-
-def set_cookie(resp: Response, sid: str, request: Request) -> None:
-    resp.set_cookie(COOKIE, sid, httponly=True, samesite="strict", path="/",
-                    secure=request.url.scheme == "https", max_age=14 * 24 * 3600)
 
 
 @router.get("/me", summary="Who is signed in, and the CSRF token for this session")
@@ -37,7 +32,7 @@ def me(request: Request, st: State) -> Response:
     if sess is None:  # a Bearer/query-token caller: give it a browser session too
         sess = st.sessions.create(None, None)
         resp = JSONResponse({"mode": st.settings.auth, "user": None, "csrf": sess.csrf, "version": __version__})
-        set_cookie(resp, sess.sid, request)
+        set_session_cookie(resp, sess.sid, secure=request.url.scheme == "https")
         return resp
     return JSONResponse({"mode": st.settings.auth, "user": who.username, "csrf": sess.csrf,
                          "version": __version__})
@@ -65,7 +60,7 @@ def login(body: LoginBody, request: Request, st: State) -> Response:
         st.sessions.drop(old)
     sess = st.sessions.create(*found)
     resp = JSONResponse({"mode": "accounts", "user": found[1], "csrf": sess.csrf, "version": __version__})
-    set_cookie(resp, sess.sid, request)
+    set_session_cookie(resp, sess.sid, secure=request.url.scheme == "https")
     return resp
 
 

@@ -51,15 +51,6 @@ def _scene(data: dict[str, Any]) -> Scene:
     return scene_from_dict(data, source="scene")
 
 
-def _families(scene: Scene) -> list[str]:
-    out: list[str] = []
-    for la in scene.layers:
-        fam = la.trigger if la.kind == "trigger" else ("whisper" if la.kind == "script" else None)
-        if fam and fam not in out:
-            out.append(fam)
-    return out
-
-
 def _no_recordings(scene: Scene) -> Scene:
     """Scenes from the browser may not read server files: recording layers are refused."""
     for i, la in enumerate(scene.layers):
@@ -71,9 +62,10 @@ def _no_recordings(scene: Scene) -> Scene:
 
 @router.get("/presets", summary="The built-in presets")
 def presets(who: Caller) -> list[dict[str, Any]]:
+    from ..profile.sessions import ordered_families
     from ..scene.presets import list_presets
 
-    return [{"name": s.name, "description": s.description, "families": _families(s),
+    return [{"name": s.name, "description": s.description, "families": ordered_families(s),
              "duration_s": s.duration_s, "share": s.to_share_string(), "scene": s.to_dict()}
             for s in list_presets()]
 
@@ -106,10 +98,6 @@ def validate_scene(body: SceneBody, who: Caller) -> dict[str, Any]:
 
 # -- streams ------------------------------------------------------------------------------
 
-def _why_lines(expl: dict[str, Any]) -> list[str]:
-    return [line.strip() for line in str(expl.get("text", "")).splitlines() if line.strip()]
-
-
 def _stream_scene(st: AppState, who: Caller, body: StreamBody) -> tuple[Scene, list[str] | None, str | None]:
     given = [k for k in ("preset", "scene", "share") if getattr(body, k) is not None]
     if body.goal is not None:
@@ -123,7 +111,7 @@ def _stream_scene(st: AppState, who: Caller, body: StreamBody) -> tuple[Scene, l
 
         own = owned_profile(st, who, body.profile)
         sess = build_session(load_listener(st.store, own), body.goal)
-        return sess.scene, _why_lines(sess.explanation.to_dict()), own
+        return sess.scene, sess.explanation.lines(), own
     if len(given) != 1:
         raise ParameterError("stream", given or None, "exactly one of preset, scene, share (or profile + goal)")
     if body.preset is not None:

@@ -233,7 +233,7 @@ def personal_session(name: str, body: SessionBody, st: State, who: Caller) -> di
                          duration_s=2700.0 if body.duration_s is None else body.duration_s)
     expl = sess.explanation.to_dict()
     return {"scene": sess.scene.to_dict(), "share": sess.scene.to_share_string(),
-            "why": [ln.strip() for ln in expl["text"].splitlines() if ln.strip()], "explanation": expl}
+            "why": sess.explanation.lines(), "explanation": expl}
 
 
 # -- journal ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -125,6 +126,12 @@ class SessionTable:
         with self._lock:
             for sid in [k for k, v in self._by_sid.items() if v.account_id == account_id]:
                 del self._by_sid[sid]
+
+
+def set_session_cookie(resp: Any, sid: str, *, secure: bool) -> None:
+    """The session cookie: HttpOnly, SameSite=Strict, for as long as the session lives."""
+    resp.set_cookie(COOKIE, sid, httponly=True, samesite="strict", path="/", secure=secure,
+                    max_age=int(SESSION_TTL_S))
 
 
 def same_secret(a: str | None, b: str | None) -> bool:

@@ -74,6 +74,7 @@ __all__ = [
     "build_session",
     "check_session",
     "layer_family",
+    "ordered_families",
     "session_families",
 ]
 
@@ -164,6 +165,10 @@ class Explanation:
             "text": self.text(),
         }
 
+    def lines(self) -> list[str]:
+        """:meth:`text` as its non-empty lines, stripped (what the web page lists)."""
+        return [line.strip() for line in self.text().splitlines() if line.strip()]
+
     def text(self) -> str:
         minutes = self.duration_s / 60.0
         dur = f"{minutes:.0f} min" if minutes >= 1 else f"{self.duration_s:.0f} s"
@@ -204,8 +209,7 @@ class Session:
     @property
     def families(self) -> list[str]:
         """The families in the scene (a script counts as whisper), in layer order, once."""
-        fams = (layer_family(layer) for layer in self.scene.layers)
-        return list(dict.fromkeys(f for f in fams if f is not None))
+        return ordered_families(self.scene)
 
     def to_dict(self) -> dict[str, Any]:
         return {"scene": self.scene.to_dict(), "explanation": self.explanation.to_dict()}
@@ -220,6 +224,11 @@ def layer_family(layer: Layer) -> str | None:
     if layer.kind == "script":
         return SCRIPT_FAMILY
     return layer.trigger
+
+
+def ordered_families(scene: Scene) -> list[str]:
+    """The families of a scene's layers in layer order, each once (a script counts as whisper)."""
+    return list(dict.fromkeys(f for f in map(layer_family, scene.layers) if f is not None))
 
 
 def session_families(scene: Scene) -> set[str]:
