@@ -43,9 +43,12 @@ def to_pcm16(y: np.ndarray, rng: np.random.Generator | None = None) -> bytes:
     return q.T.tobytes()
 
 
-def _status(ls: Any) -> dict[str, Any]:
-    return {"position_s": ls.position_s, "finished": ls.finished, "timer": ls.timer_status(),
-            "scene": ls.scene.to_dict()}
+def _status(ls: Any, *, scene: bool = True) -> dict[str, Any]:
+    """Position, end and timer; and the scene, except on reads (it changes only on update)."""
+    st = {"position_s": ls.position_s, "finished": ls.finished, "timer": ls.timer_status()}
+    if scene:
+        st["scene"] = ls.scene.to_dict()
+    return st
 
 
 def _error(exc: BaseException) -> tuple[str, Any]:
@@ -66,7 +69,7 @@ def _handle(sessions: dict[int, Any], rng: np.random.Generator, op: str, sid: in
     ls = sessions[sid]
     if op == "read":
         y = ls.read(arg)
-        return (to_pcm16(y, rng), int(y.shape[1]), _status(ls))
+        return (to_pcm16(y, rng), int(y.shape[1]), _status(ls, scene=False))
     if op == "update":
         ls.update(scene_from_dict(arg, source="scene"))
     elif op == "set_timer":
@@ -235,8 +238,9 @@ class RemoteSession:
         self._closed = False
 
     def _set(self, st: dict[str, Any]) -> None:
-        self._state = st
-        self._scene = None
+        self._state = {**self._state, **st}
+        if "scene" in st:
+            self._scene = None
 
     @property
     def position_s(self) -> float:
