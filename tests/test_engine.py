@@ -229,3 +229,61 @@ def test_script_layer_validation() -> None:
         scene_from_dict({"layers": [{"kind": "script", "script": "nope"}]})
     with pytest.raises(SceneError, match="breaths"):
         scene_from_dict({"layers": [{"kind": "script", "script": "body-scan", "params": {"x": 1}}]})
+
+
+def _children() -> list[int]:
+    """Live child processes of this test process (from /proc)."""
+    import os
+    from pathlib import Path
+
+    me, kids = os.getpid(), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _three_layer_scene(duration_s: float) -> Scene:
+    layers = [
+        Layer(trigger="noise", variant="brown", spread="diffuse", gain_db=-10,
+              activity=Activity(pattern="drift", depth_db=4, period_s=20)),
+        Layer(trigger="tapping", variant="wood", motion="sweep", period_s=8, gain_db=-2,
+              activity=Activity(pattern="intermittent", on_fraction=0.5, mean_gap_s=4, ramp_s=0.5)),
+        Layer(trigger="noise", variant="pink", azimuth_deg=-40, gain_db=-12),
+    ]
+    return _scene(layers=layers, duration_s=duration_s, master=Master(fade_in_s=2, fade_out_s=2))
+
+
+def test_worker_processes_render_the_same_samples() -> None:
+    # 75 s: longer than the calibration window, so the layers stream (no premix)
+    scene = _three_layer_scene(75)
+    a = np.concatenate(list(SessionStream(scene, processes=True)), axis=1)
+    b = np.concatenate(list(SessionStream(scene, processes=False, block_size=3000)), axis=1)
+    assert a.shape == (2, 75 * scene.sr)
+    assert np.array_equal(a, b)
+    assert _children() == []  # the workers ended with the stream
+
+
+def test_closing_a_stream_early_stops_its_workers() -> None:
+    stream = SessionStream(_three_layer_scene(600), processes=True)
+    assert len(_children()) == 2
+    stream.read(48000)
+    stream.close()
+    assert _children() == []
+
+
+def test_a_failing_worker_is_the_callers_error_and_leaves_nothing(tmp_path) -> None:
+    rec = tmp_path / "rec.wav"
+    sf.write(rec, np.zeros((48000, 1), dtype=np.float32), 48000)
+    scene = _scene(layers=[Layer(trigger="noise", variant="pink", gain_db=-10),
+                           Layer(kind="recording", path=str(rec), gain_db=-10)], duration_s=300)
+    rec.write_bytes(b"RIFF....WAVEnot really audio")  # broken after the scene was made
+    out = tmp_path / "x.flac"
+    with pytest.raises(AudioFileError):
+        render_to_file(scene, out, processes=True)
+    assert list(tmp_path.iterdir()) == [rec]
+    assert _children() == []

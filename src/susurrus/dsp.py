@@ -40,13 +40,25 @@ def design_shaped_fir(
 class StreamingFIR:
     """Overlap-add FFT convolution of a stream with fixed taps.
 
-    State: the convolution tail (``len(taps) - 1`` samples) carried into the next block.
-    Output for a given input stream does not depend on how it is cut into blocks.
+    ``taps`` is one filter ``(n_taps,)`` or a bank ``(k, n_taps)``: a bank filters one
+    input through all ``k`` filters with a single forward FFT and returns ``(k, n)``.
+    ``dtype=np.float32`` computes in single precision (about twice as fast, and as
+    exact as float32 audio needs); the default float64 keeps double precision.
+
+    State: the convolution tail (``n_taps - 1`` samples per filter) carried into the
+    next block. Output for a given input stream does not depend on how it is cut
+    into blocks.
     """
 
-    def __init__(self, taps: np.ndarray) -> None:
-        self.taps = np.asarray(taps, dtype=np.float64)
-        self._tail = np.zeros(len(self.taps) - 1)
+    def __init__(self, taps: np.ndarray, *, dtype: type[np.floating] = np.float64) -> None:
+        t = np.asarray(taps, dtype=np.float64)
+        if t.ndim not in (1, 2) or t.shape[-1] < 1:
+            raise ValueError(f"taps must be (n_taps,) or (k, n_taps), got shape {t.shape}")
+        self.dtype = np.dtype(dtype)
+        self._bank = t.ndim == 2
+        self.taps = t if self._bank else t[None, :]
+        self.n_taps = self.taps.shape[1]
+        self._tail = np.zeros((self.taps.shape[0], self.n_taps - 1), dtype=self.dtype)
         self._cache: dict[int, tuple[int, np.ndarray]] = {}
 
     def reset(self) -> None:
@@ -55,25 +67,28 @@ class StreamingFIR:
     def _spectrum(self, n: int) -> tuple[int, np.ndarray]:
         hit = self._cache.get(n)
         if hit is None:
-            n_fft = next_pow2(n + len(self.taps) - 1)
-            hit = (n_fft, sfft.rfft(self.taps, n_fft))
+            n_fft = next_pow2(n + self.n_taps - 1)
+            hit = (n_fft, sfft.rfft(self.taps.astype(self.dtype), n_fft, axis=1))
             self._cache[n] = hit
         return hit
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         n = len(x)
+        k = self.taps.shape[0]
         if n == 0:
-            return np.zeros(0)
+            return np.zeros((k, 0) if self._bank else 0, dtype=self.dtype)
         n_fft, spec = self._spectrum(n)
-        full = sfft.irfft(sfft.rfft(x, n_fft) * spec, n_fft)[: n + len(self.taps) - 1]
-        k = len(self._tail)
-        full[:k] += self._tail
-        out = full[:n].copy()
-        self._tail = full[n:].copy()
-        return out
+        xf = sfft.rfft(np.asarray(x, dtype=self.dtype), n_fft)
+        full = sfft.irfft(xf[None, :] * spec, n_fft, axis=1)[:, : n + self.n_taps - 1]
+        m = self._tail.shape[1]
+        full[:, :m] += self._tail
+        out = full[:, :n].copy()
+        self._tail = full[:, n:].copy()
+        return out if self._bank else out[0]
 
     def __repr__(self) -> str:
-        return f"StreamingFIR(n_taps={len(self.taps)})"
+        bank = f", filters={self.taps.shape[0]}" if self._bank else ""
+        return f"StreamingFIR(n_taps={self.n_taps}{bank}, dtype={self.dtype.name})"
 
 
 class StatefulIIR:

@@ -1,8 +1,11 @@
 """The streaming session engine: scene → layers → mix → master → blocks or a file.
 
 Memory is constant in the session length: every layer streams, the master chain
-holds only its look-ahead, and files are written in chunks by a second thread
-(so both cores work: one renders while the other encodes).
+holds only its look-ahead, and files are written in chunks by a second thread.
+The layers are summed in fixed groups (:func:`layer_groups`); a long render runs
+each group in its own worker process (:mod:`susurrus.render.workers`), so every
+core renders while the parent masters and encodes — and the samples are the same
+as rendering the groups in turn here.
 
 Loudness: a seeded calibration pre-pass renders the first minute of the steady
 part of every layer (the same seeds as the real render, so for short sessions
@@ -15,13 +18,14 @@ the leveler and limiter take off.
 from __future__ import annotations
 
 import math
+import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.signal as sps
@@ -35,8 +39,15 @@ from ..units import db_to_amp
 from .activity import ActivityEnvelope
 from .master import MasterChain, fade_gains
 
+if TYPE_CHECKING:
+    from .workers import GroupWorker
+
 #: samples per block pulled from every layer while rendering
 DEFAULT_BLOCK = 8192
+#: FFT size of the diffuse-bed decorrelation filters (2048 taps)
+_DIFFUSE_FFT = 16384
+#: file renders at least this long render their layer groups in worker processes
+PARALLEL_MIN_S = 120.0
 #: recordings longer than this are refused as layers (they are loaded whole)
 MAX_RECORDING_S = 3600.0
 
@@ -110,7 +121,7 @@ class LayerStream:
     def __init__(self, layer: Layer, index: int, scene: Scene) -> None:
         self.layer = layer
         sr = scene.sr
-        seqs = np.random.SeedSequence([scene.seed, index]).spawn(4)
+        seqs = layer_seeds(scene, index)
         diffuse = layer.spread == "diffuse"
         self._sources: list[triggers.Trigger | RecordingSource]
         if layer.kind == "trigger":
@@ -134,11 +145,14 @@ class LayerStream:
         self.gain = db_to_amp(layer.gain_db)
         self.sr = sr
         self.spatial = None
-        self._decorrelate: list[StreamingFIR] = []
+        self._decorrelate: StreamingFIR | None = None
         if diffuse and layer.kind == "trigger":
             # one instance through two unit-magnitude random-phase filters: a diffuse bed
             taps = decorrelation_filters(np.random.default_rng(seqs[3]), sr=sr)
-            self._decorrelate = [StreamingFIR(t) for t in taps]
+            self._decorrelate = StreamingFIR(taps, dtype=np.float32)
+            # whole FFT frames: each chunk fills one _DIFFUSE_FFT-point transform
+            self._diffuse_chunk = _DIFFUSE_FFT - taps.shape[1] + 1
+            self._diffuse_buf = np.zeros((2, 0))
         if not diffuse:
             from ..spatial import make_spatializer
 
@@ -163,9 +177,10 @@ class LayerStream:
         return self._read(n, with_activity)
 
     def _read(self, n: int, with_activity: bool) -> np.ndarray:
-        y = np.asarray(self._sources[0].read(n), dtype=np.float64)
-        if self._decorrelate:  # diffuse: the mono source decorrelated onto both ears
-            y = np.stack([f(y[0]) for f in self._decorrelate])
+        if self._decorrelate is not None:  # diffuse: the mono source decorrelated onto both ears
+            y = self._diffuse(n)
+        else:
+            y = np.asarray(self._sources[0].read(n), dtype=np.float64)
         if with_activity and self.layer.activity.pattern != "continuous":
             t = (self._pos + np.arange(n)) / self.sr
             env = self.envelope(t)
@@ -176,6 +191,23 @@ class LayerStream:
         self._pos += n
         if self.spatial is not None:
             y = np.asarray(self.spatial(y.astype(np.float32)), dtype=np.float64)
+        return y
+
+
+    def _diffuse(self, n: int) -> np.ndarray:
+        """The next ``n`` decorrelated samples. The source is read and filtered in fixed
+        chunks, so the (single-precision) arithmetic never depends on how reads are cut."""
+        assert self._decorrelate is not None
+        buf = self._diffuse_buf
+        if buf.shape[1] < n:
+            parts = [buf]
+            have = buf.shape[1]
+            while have < n:
+                x = self._sources[0].read(self._diffuse_chunk)[0]
+                parts.append(self._decorrelate(x))
+                have += self._diffuse_chunk
+            buf = np.concatenate(parts, axis=1, dtype=np.float64)
+        y, self._diffuse_buf = buf[:, :n], buf[:, n:]
         return y
 
 
@@ -192,6 +224,30 @@ def _downmix(y: np.ndarray, channels: int) -> np.ndarray:
 
 def build_layers(scene: Scene) -> list[LayerStream]:
     return [LayerStream(layer, i, scene) for i, layer in enumerate(scene.layers)]
+
+
+def layer_seeds(scene: Scene, index: int) -> list[np.random.SeedSequence]:
+    """A layer's four seed sequences: source, activity, motion, decorrelation."""
+    return np.random.SeedSequence([scene.seed, index]).spawn(4)
+
+
+#: layers are summed in this many fixed groups (layer index modulo the count), each
+#: rendered by its own worker process for long renders: the grouping never depends on
+#: the machine, so a render is the same sample for sample with or without workers
+N_GROUPS = 2
+
+
+def layer_groups(n_layers: int) -> list[list[int]]:
+    """Layer indices per render group: ``[[0, 2, 4, …], [1, 3, …]]``."""
+    return [list(range(g, n_layers, N_GROUPS)) for g in range(min(N_GROUPS, n_layers))]
+
+
+def group_block(layers: Sequence[LayerStream], n: int, channels: int) -> np.ndarray:
+    """The next ``n`` samples of a group of layers, summed in layer order (float64)."""
+    mix = np.zeros((channels, n))
+    for ls in layers:
+        mix += _downmix(ls.read(n), channels)
+    return mix
 
 
 # -- calibration ---------------------------------------------------------------------
@@ -244,8 +300,25 @@ class Calibration:
     premix: np.ndarray | None = None
 
 
-def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT_BLOCK) -> Calibration:
-    """Find the master gain that puts the steady part at ``scene.master.target_lufs``."""
+@dataclass(frozen=True)
+class CalibrationWindow:
+    """The stretch of a session the calibration pre-pass renders (sample indices).
+
+    ``n_a … n_w`` is measured; ``n_end`` is where rendering stops (past ``n_w`` only
+    when ``whole``: the window is the whole session and its mix becomes the render).
+    ``a_s … b_s`` is the steady part whose loudness is estimated.
+    """
+
+    n_a: int
+    n_w: int
+    n_end: int
+    whole: bool
+    a_s: float
+    b_s: float
+    hop: int
+
+
+def calibration_window(scene: Scene, window_s: float = 60.0) -> CalibrationWindow:
     sr = scene.sr
     timing = scene.timing()
     total = timing.total_s
@@ -257,17 +330,28 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
     n_a, n_w = int(a * sr) // hop * hop, int(w_end * sr) // hop * hop
     if n_w - n_a < 4 * hop:
         n_a = max(0, n_w - 4 * hop)
-    layers = build_layers(scene)
     n_total = int(round(total * sr))
     # a window that covers the whole session is the session: keep its mix for the render
     whole = n_a == 0 and w_end >= total and n_total <= int(window_s * sr) + hop
-    n_end = n_total if whole else n_w
+    return CalibrationWindow(n_a, n_w, n_total if whole else n_w, whole, a, b, hop)
+
+
+def calibrate_group(scene: Scene, indices: Sequence[int], win: CalibrationWindow,
+                    block_size: int = DEFAULT_BLOCK) -> tuple[list[np.ndarray], np.ndarray]:
+    """The calibration pre-pass over some of a scene's layers (a render group).
+
+    Returns each layer's K-weighted 100 ms hop energies over ``n_a … n_w`` (without
+    its activity envelope) and the group's mix (with envelopes) over ``n_a … n_end``.
+    """
+    sr = scene.sr
     ch = output_channels(scene)
-    mix = np.zeros((ch, n_end - n_a), dtype=np.float32)
-    hop_e: list[np.ndarray] = []
-    for ls in layers:
+    mix = np.zeros((ch, win.n_end - win.n_a), dtype=np.float32)
+    energies: list[np.ndarray] = []
+    n_a, n_w, n_end = win.n_a, win.n_w, win.n_end
+    for i in indices:
+        ls = LayerStream(scene.layers[i], i, scene)
         kw = KWeighting(sr, ch)
-        acc = _HopEnergies(hop)
+        acc = _HopEnergies(win.hop)
         pos = 0
         while pos < n_end:
             n = min(block_size, n_end - pos)
@@ -281,21 +365,49 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
                 gain = ls.envelope(t) if ls.layer.activity.pattern != "continuous" else 1.0
                 mix[:, pos + lo - n_a : pos + n - n_a] += y[:, lo:] * gain
             pos += n
-        hop_e.append(acc.values())
+        energies.append(acc.values())
+    return energies, mix
+
+
+def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT_BLOCK,
+              workers: Sequence[GroupWorker] | None = None) -> Calibration:
+    """Find the master gain that puts the steady part at ``scene.master.target_lufs``.
+
+    The layers are rendered in their fixed :func:`layer_groups`, by ``workers`` (one
+    per group, in parallel) when given, else here; the result is the same.
+    """
+    sr = scene.sr
+    win = calibration_window(scene, window_s)
+    n_a, n_w = win.n_a, win.n_w
+    a, b, hop = win.a_s, win.b_s, win.hop
+    groups = layer_groups(len(scene.layers))
+    if workers is not None:
+        for w in workers:
+            w.request_calibration(win, block_size)
+        parts = [w.calibration() for w in workers]
+    else:
+        parts = [calibrate_group(scene, g, win, block_size) for g in groups]
+    mix = np.zeros((output_channels(scene), win.n_end - n_a), dtype=np.float32)
+    energy_of: dict[int, np.ndarray] = {}
+    for g, (energies, group_mix) in zip(groups, parts, strict=True):
+        mix += group_mix
+        energy_of.update(zip(g, energies, strict=True))
+    del parts
+    hop_e = [energy_of[i] for i in range(len(scene.layers))]
     # estimated hop energies over the whole steady part
     h0, h1 = int(a * 10), max(int(a * 10) + 4, int(b * 10))
     est = np.zeros(h1 - h0)
-    for ls, e in zip(layers, hop_e, strict=True):
+    for i, e in enumerate(hop_e):
         if not len(e):
             continue
-        env = ActivityEnvelope(ls.layer.activity, np.random.default_rng(ls.activity_seed))
+        env = ActivityEnvelope(scene.layers[i].activity, np.random.default_rng(layer_seeds(scene, i)[1]))
         for c0 in range(h0, h1, 36000):  # an hour of hops at a time: bounded memory
             c1 = min(h1, c0 + 36000)
             t = (np.arange(c0, c1)[:, None] + (np.arange(10)[None, :] + 0.5) / 10) / 10.0
             env2 = (env(t.ravel()) ** 2).reshape(t.shape).mean(axis=1)
             est[c0 - h0 : c1 - h0] += e[np.arange(c0 - h0, c1 - h0) % len(e)] * env2
     pre = gated_integrated_lufs(_blocks_from_hops(est))
-    premix = mix if whole else None
+    premix = mix if win.whole else None
     if not math.isfinite(pre) or not scene.master.normalize:
         return Calibration(0.0, pre, 0.0, (n_w - n_a) / sr, premix)
     gain = scene.master.target_lufs - pre
@@ -342,40 +454,55 @@ class SessionStream:
     """A scene as an iterator of mastered stereo float32 blocks.
 
     ``read(n)`` returns up to ``n`` samples (fewer only at the end). State: the
-    layers, the master chain's look-ahead and the output position (for fades).
+    layers (or the worker processes rendering them, with ``processes=True``; call
+    :meth:`close`, or iterate to the end, to stop them), the master chain's
+    look-ahead and the output position (for fades).
     """
 
     def __init__(self, scene: Scene, *, gain_db: float | None = None,
-                 block_size: int = DEFAULT_BLOCK, threads: int = 2) -> None:
+                 block_size: int = DEFAULT_BLOCK, processes: bool = False) -> None:
         self.scene = scene
         self.sr = scene.sr
         self.timing = scene.timing()
         self.total = int(round(self.timing.total_s * self.sr))
-        self._premix: np.ndarray | None = None
-        if gain_db is None:
-            cal = calibrate(scene, block_size=block_size)
-            gain_db = cal.gain_db if scene.master.normalize else 0.0
-            self._premix = cal.premix
-        self.gain_db = gain_db
-        self.layers = [] if self._premix is not None else build_layers(scene)
-        m = scene.master
         self.channels = output_channels(scene)
+        self.block_size = block_size
+        self._premix: np.ndarray | None = None
+        groups = layer_groups(len(scene.layers))
+        self._workers: list[GroupWorker] | None = None
+        self._groups: list[list[LayerStream]] = []
+        if processes and len(groups) > 1 and not calibration_window(scene).whole:
+            from .workers import start_workers
+
+            self._workers = start_workers(scene, groups, self.channels)
+        try:
+            if gain_db is None:
+                cal = calibrate(scene, block_size=block_size, workers=self._workers)
+                gain_db = cal.gain_db if scene.master.normalize else 0.0
+                self._premix = cal.premix
+            if self._workers is not None:
+                for w in self._workers:
+                    w.start_stream(self.total, block_size)
+            elif self._premix is None:
+                self._groups = [[LayerStream(scene.layers[i], i, scene) for i in g] for g in groups]
+        except BaseException:
+            self.close()
+            raise
+        self.gain_db = gain_db
+        m = scene.master
         self.master = MasterChain(self.sr, self.channels, gain_db=gain_db,
                                   momentary_max_lufs=m.momentary_max_lufs,
                                   true_peak_dbtp=m.true_peak_dbtp)
-        self.block_size = block_size
         self._in = 0  # samples pulled from the layers
         self._out = 0  # samples returned
         self._ready = np.zeros((self.channels, 0))
         self._flushed = False
-        # layers are independent: render them on two threads (numpy and scipy release the
-        # GIL inside FFTs and filters); the sum is taken in layer order, so it is exact
-        self._pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 and len(self.layers) > 1 else None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        """Stop the worker processes (if any); idempotent."""
+        workers, self._workers = self._workers, None
+        for w in workers or ():
+            w.close()
 
     @property
     def position_s(self) -> float:
@@ -391,12 +518,12 @@ class SessionStream:
         mix = np.zeros((self.channels, n))
         if self._premix is not None:
             mix += self._premix[:, self._in : self._in + n]
-        elif self._pool is not None:
-            for y in self._pool.map(lambda ls: ls.read(n), self.layers):
-                mix += _downmix(y, self.channels)
+        elif self._workers is not None:
+            for w in self._workers:
+                mix += w.next_block(n)
         else:
-            for ls in self.layers:
-                mix += _downmix(ls.read(n), self.channels)
+            for g in self._groups:
+                mix += group_block(g, n, self.channels)
         self._in += n
         self._ready = np.concatenate([self._ready, self.master.push(mix)], axis=1)
 
@@ -445,15 +572,23 @@ def render_to_file(
     block_size: int = DEFAULT_BLOCK,
     progress: ProgressFn | None = None,
     gain_db: float | None = None,
+    processes: bool | None = None,
 ) -> RenderReport:
     """Render a scene to WAV/FLAC/OGG, encoding in a second thread.
+
+    ``processes`` renders the layer groups in worker processes; by default it does
+    for sessions of :data:`PARALLEL_MIN_S` or more with two or more layers on a
+    machine with more than one core (the file is the same either way).
 
     Ctrl-C or :class:`~susurrus.audio.Interrupted` (SIGTERM via the CLI) keeps
     what was rendered as a valid file; any other failure leaves no file.
     """
     t0 = time.perf_counter()
     audio.output_format(path)  # fail early on a bad extension
-    stream = SessionStream(scene, gain_db=gain_db, block_size=block_size)
+    if processes is None:
+        processes = (scene.timing().total_s >= PARALLEL_MIN_S and len(scene.layers) > 1
+                     and (os.cpu_count() or 1) > 1)
+    stream = SessionStream(scene, gain_db=gain_db, block_size=block_size, processes=processes)
     q: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
     errors: list[BaseException] = []
     interrupted = False
@@ -485,6 +620,7 @@ def render_to_file(
             interrupted = True
             raise
         finally:
+            stream.close()
             q.put(None)
             th.join()
             if errors:

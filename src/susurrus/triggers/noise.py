@@ -294,7 +294,7 @@ class Noise(Trigger):
 
         taps = design_shaped_fir(self.sr, gain, n_taps=self.n_taps)
         taps /= np.sqrt(np.sum(taps**2))
-        self._fir = StreamingFIR(taps * _TARGET_RMS)
+        self._fir = StreamingFIR(taps * _TARGET_RMS, dtype=np.float32)
         # prime the filter so the stream starts at full level (no fade-in of the FIR)
         self._fir(self.rng.standard_normal(self.n_taps))
 
