@@ -270,7 +270,7 @@ def test_worker_processes_render_the_same_samples() -> None:
 
 def test_closing_a_stream_early_stops_its_workers() -> None:
     stream = SessionStream(_three_layer_scene(600), processes=True)
-    assert len(_children()) == 2
+    assert len(_children()) == 1  # one worker: this process renders the last group
     stream.read(48000)
     stream.close()
     assert _children() == []
@@ -286,4 +286,20 @@ def test_a_failing_worker_is_the_callers_error_and_leaves_nothing(tmp_path) -> N
     with pytest.raises(AudioFileError):
         render_to_file(scene, out, processes=True)
     assert list(tmp_path.iterdir()) == [rec]
+    assert _children() == []
+
+
+def test_interrupting_a_render_with_workers_keeps_the_file_and_stops_them(tmp_path) -> None:
+    out = tmp_path / "x.flac"
+    calls = []
+
+    def progress(done: float, total: float) -> None:
+        calls.append(done)
+        if len(calls) == 30:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        render_to_file(_three_layer_scene(600), out, progress=progress, processes=True)
+    y, sr = sf.read(out, always_2d=True)
+    assert 0 < len(y) < 600 * sr
     assert _children() == []

@@ -17,12 +17,13 @@ the leveler and limiter take off.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,8 +47,12 @@ if TYPE_CHECKING:
 DEFAULT_BLOCK = 8192
 #: FFT size of the diffuse-bed decorrelation filters (2048 taps)
 _DIFFUSE_FFT = 16384
-#: file renders at least this long render their layer groups in worker processes
+#: file renders at least this long render their layer groups in worker processes ...
 PARALLEL_MIN_S = 120.0
+#: ... on machines with at least this many cores. On two (often hyper-threads of one
+#: core) a worker bought only ~10 % for ~100 MB more memory: relax, 10 min, 16.2 s
+#: against 17.5 s, with 25 CPU-seconds against 21 for the same work
+PARALLEL_MIN_CPUS = 4
 #: recordings longer than this are refused as layers (they are loaded whole)
 MAX_RECORDING_S = 3600.0
 
@@ -242,6 +247,18 @@ def layer_groups(n_layers: int) -> list[list[int]]:
     return [list(range(g, n_layers, N_GROUPS)) for g in range(min(N_GROUPS, n_layers))]
 
 
+def trim_heap() -> None:
+    """Give freed heap memory back to the system (glibc ``malloc_trim``; elsewhere a no-op).
+
+    Building layers (HRTF tables, voice renders) and the calibration pass leave tens
+    of MB of freed but still mapped heap behind; a long render need not carry them.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def group_block(layers: Sequence[LayerStream], n: int, channels: int) -> np.ndarray:
     """The next ``n`` samples of a group of layers, summed in layer order (float64)."""
     mix = np.zeros((channels, n))
@@ -370,29 +387,32 @@ def calibrate_group(scene: Scene, indices: Sequence[int], win: CalibrationWindow
 
 
 def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT_BLOCK,
-              workers: Sequence[GroupWorker] | None = None) -> Calibration:
+              workers: Mapping[int, GroupWorker] | None = None) -> Calibration:
     """Find the master gain that puts the steady part at ``scene.master.target_lufs``.
 
-    The layers are rendered in their fixed :func:`layer_groups`, by ``workers`` (one
-    per group, in parallel) when given, else here; the result is the same.
+    The layers are rendered in their fixed :func:`layer_groups`: group ``g`` by
+    ``workers[g]`` when given (in parallel with the rest), the others here; the
+    result is the same.
     """
     sr = scene.sr
     win = calibration_window(scene, window_s)
     n_a, n_w = win.n_a, win.n_w
     a, b, hop = win.a_s, win.b_s, win.hop
     groups = layer_groups(len(scene.layers))
-    if workers is not None:
-        for w in workers:
-            w.request_calibration(win, block_size)
-        parts = [w.calibration() for w in workers]
-    else:
-        parts = [calibrate_group(scene, g, win, block_size) for g in groups]
+    workers = workers or {}
+    for w in workers.values():
+        w.request_calibration(win, block_size)
     mix = np.zeros((output_channels(scene), win.n_end - n_a), dtype=np.float32)
     energy_of: dict[int, np.ndarray] = {}
-    for g, (energies, group_mix) in zip(groups, parts, strict=True):
+    for gi, g in enumerate(groups):
+        if gi in workers:
+            energies, group_mix = workers[gi].calibration()
+        else:
+            energies, group_mix = calibrate_group(scene, g, win, block_size)
         mix += group_mix
+        del group_mix
         energy_of.update(zip(g, energies, strict=True))
-    del parts
+    trim_heap()
     hop_e = [energy_of[i] for i in range(len(scene.layers))]
     # estimated hop energies over the whole steady part
     h0, h1 = int(a * 10), max(int(a * 10) + 4, int(b * 10))
@@ -469,22 +489,28 @@ class SessionStream:
         self.block_size = block_size
         self._premix: np.ndarray | None = None
         groups = layer_groups(len(scene.layers))
-        self._workers: list[GroupWorker] | None = None
-        self._groups: list[list[LayerStream]] = []
+        self._n_groups = len(groups)
+        # workers render every group but the last, which this process renders beside
+        # mastering and encoding
+        self._workers: dict[int, GroupWorker] = {}
+        self._local: dict[int, list[LayerStream]] = {}
         if processes and len(groups) > 1 and not calibration_window(scene).whole:
             from .workers import start_workers
 
-            self._workers = start_workers(scene, groups, self.channels)
+            self._workers = start_workers(scene, groups[:-1], self.channels)
         try:
             if gain_db is None:
                 cal = calibrate(scene, block_size=block_size, workers=self._workers)
                 gain_db = cal.gain_db if scene.master.normalize else 0.0
                 self._premix = cal.premix
-            if self._workers is not None:
-                for w in self._workers:
+            if self._premix is None:
+                for w in self._workers.values():
                     w.start_stream(self.total, block_size)
-            elif self._premix is None:
-                self._groups = [[LayerStream(scene.layers[i], i, scene) for i in g] for g in groups]
+                self._local = {gi: [LayerStream(scene.layers[i], i, scene) for i in g]
+                               for gi, g in enumerate(groups) if gi not in self._workers}
+                trim_heap()
+            else:
+                self.close()
         except BaseException:
             self.close()
             raise
@@ -500,8 +526,8 @@ class SessionStream:
 
     def close(self) -> None:
         """Stop the worker processes (if any); idempotent."""
-        workers, self._workers = self._workers, None
-        for w in workers or ():
+        workers, self._workers = self._workers, {}
+        for w in workers.values():
             w.close()
 
     @property
@@ -518,12 +544,10 @@ class SessionStream:
         mix = np.zeros((self.channels, n))
         if self._premix is not None:
             mix += self._premix[:, self._in : self._in + n]
-        elif self._workers is not None:
-            for w in self._workers:
-                mix += w.next_block(n)
         else:
-            for g in self._groups:
-                mix += group_block(g, n, self.channels)
+            for gi in range(self._n_groups):
+                w = self._workers.get(gi)
+                mix += w.next_block(n) if w is not None else group_block(self._local[gi], n, self.channels)
         self._in += n
         self._ready = np.concatenate([self._ready, self.master.push(mix)], axis=1)
 
@@ -576,9 +600,10 @@ def render_to_file(
 ) -> RenderReport:
     """Render a scene to WAV/FLAC/OGG, encoding in a second thread.
 
-    ``processes`` renders the layer groups in worker processes; by default it does
-    for sessions of :data:`PARALLEL_MIN_S` or more with two or more layers on a
-    machine with more than one core (the file is the same either way).
+    ``processes`` renders all layer groups but one in worker processes; by default it
+    does for sessions of :data:`PARALLEL_MIN_S` or more with two or more layers on a
+    machine with at least :data:`PARALLEL_MIN_CPUS` cores (the file is the same either
+    way; each worker costs its own interpreter, about 100 MB).
 
     Ctrl-C or :class:`~susurrus.audio.Interrupted` (SIGTERM via the CLI) keeps
     what was rendered as a valid file; any other failure leaves no file.
@@ -587,7 +612,7 @@ def render_to_file(
     audio.output_format(path)  # fail early on a bad extension
     if processes is None:
         processes = (scene.timing().total_s >= PARALLEL_MIN_S and len(scene.layers) > 1
-                     and (os.cpu_count() or 1) > 1)
+                     and (os.cpu_count() or 1) >= PARALLEL_MIN_CPUS)
     stream = SessionStream(scene, gain_db=gain_db, block_size=block_size, processes=processes)
     q: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
     errors: list[BaseException] = []

@@ -13,7 +13,8 @@ multiprocessing's spawn would) nor forks a threaded server.
 Protocol (parent → worker, pickled): first ``(scene, indices, channels)``; then
 ``("calibrate", window, block_size)``, then
 ``("stream", total, block_size)``. Worker → parent, every message one frame of bytes
-whose first byte is the tag: ``C`` + pickled calibration parts, ``D`` + a float64
+whose first byte is the tag: ``C`` + the pickled hop energies and mix shape (the
+float32 mix follows raw, in a frame of its own), ``D`` + a float64
 block (``channels × n``, C order), ``E`` + a pickled exception. A worker ignores
 SIGINT (the parent decides what an interrupt means) and ends when its pipe closes,
 so it never outlives its parent's interest in it.
@@ -27,7 +28,7 @@ import socket
 import subprocess
 import sys
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def _send_error(conn: Connection, exc: BaseException) -> None:
 
 def _worker_main(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from .engine import LayerStream, calibrate_group, group_block
+    from .engine import LayerStream, calibrate_group, group_block, trim_heap
 
     try:
         scene, indices, channels = conn.recv()
@@ -60,11 +61,15 @@ def _worker_main(conn: Connection) -> None:
             msg = conn.recv()
             if msg[0] == "calibrate":
                 _, win, block_size = msg
-                conn.send_bytes(b"C" + pickle.dumps(calibrate_group(scene, indices, win, block_size),
-                                                    protocol=pickle.HIGHEST_PROTOCOL))
+                energies, mix = calibrate_group(scene, indices, win, block_size)
+                conn.send_bytes(b"C" + pickle.dumps((energies, mix.shape)))
+                conn.send_bytes(mix.data.cast("B"))  # raw, without a pickled copy
+                del mix
+                trim_heap()
             elif msg[0] == "stream":
                 _, total, block_size = msg
                 layers = [LayerStream(scene.layers[i], i, scene) for i in indices]
+                trim_heap()
                 pos = 0
                 while pos < total:
                     n = min(block_size, total - pos)
@@ -118,8 +123,14 @@ class GroupWorker:
     def request_calibration(self, win: CalibrationWindow, block_size: int) -> None:
         self._conn.send(("calibrate", win, block_size))
 
-    def calibration(self) -> Any:
-        return pickle.loads(self._recv(b"C"))
+    def calibration(self) -> tuple[list[np.ndarray], np.ndarray]:
+        """The group's hop energies and its float32 window mix (see ``calibrate_group``)."""
+        energies, shape = pickle.loads(self._recv(b"C"))
+        try:
+            raw = self._conn.recv_bytes()
+        except (EOFError, OSError) as exc:
+            raise SusurrusError(f"render worker for layers {self.indices} stopped") from exc
+        return energies, np.frombuffer(raw, dtype=np.float32).reshape(shape)
 
     def start_stream(self, total: int, block_size: int) -> None:
         self._conn.send(("stream", total, block_size))
@@ -140,13 +151,14 @@ class GroupWorker:
             self._proc.wait()
 
 
-def start_workers(scene: Scene, groups: list[list[int]], channels: int) -> list[GroupWorker]:
-    workers: list[GroupWorker] = []
+def start_workers(scene: Scene, groups: list[list[int]], channels: int) -> dict[int, GroupWorker]:
+    """One worker per group, keyed by the group's index."""
+    workers: dict[int, GroupWorker] = {}
     try:
-        for g in groups:
-            workers.append(GroupWorker(scene, g, channels))
+        for gi, g in enumerate(groups):
+            workers[gi] = GroupWorker(scene, g, channels)
     except BaseException:
-        for w in workers:
+        for w in workers.values():
             w.close()
         raise
     return workers
