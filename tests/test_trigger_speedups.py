@@ -232,3 +232,100 @@ def test_direct_iir_keeps_the_cascade_when_the_direct_form_is_fragile() -> None:
     ref = sps.sosfilt(sos, x)
     got = np.concatenate([filt(x[:777]), filt(x[777:])])
     assert np.max(np.abs(got - ref)) <= 1e-9 * np.std(ref)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 16384])
+def test_gaussian_f32_shape_and_type(n: int) -> None:
+    x = fr.gaussian_f32(np.random.default_rng(0), n)
+    assert x.shape == (n,) and x.dtype == np.float32 and np.all(np.isfinite(x))
+
+
+def test_gaussian_f32_is_standard_normal_white_noise() -> None:
+    from scipy import stats
+
+    x = fr.gaussian_f32(np.random.default_rng(1), 2_000_001).astype(np.float64)
+    assert abs(x.mean()) < 0.004 and abs(x.std() - 1.0) < 0.003
+    assert abs(stats.skew(x)) < 0.01 and abs(stats.kurtosis(x)) < 0.02
+    assert stats.kstest(x[:100_000], "norm").pvalue > 1e-3
+    # white: no correlation between neighbours, nor between the cosine and sine halves
+    h = len(x) // 2
+    for a, b in ((x[:-1], x[1:]), (x[:h], x[h : 2 * h])):
+        assert abs(np.corrcoef(a, b)[0, 1]) < 0.004
+    # the same seed, the same samples
+    np.testing.assert_array_equal(
+        fr.gaussian_f32(np.random.default_rng(2), 999),
+        fr.gaussian_f32(np.random.default_rng(2), 999),
+    )
+
+
+def test_noise_options_default_to_the_original_draws() -> None:
+    # the helpers shared with writing, crinkling and page turning keep their streams
+    # unless a caller asks for another normal generator
+    from susurrus.triggers._strokes import RoomTone
+
+    imp = np.zeros(5000)
+    imp[[10, 700, 701, 4000]] = [1.0, -2.0, 0.5, 3.0]
+    rng = np.random.default_rng(4)
+    c = float(np.exp(-1000.0 / (0.3 * SR)))
+    ref = sps.lfilter([1.0], [1.0, -c], np.abs(imp)) * rng.standard_normal(len(imp))
+    np.testing.assert_array_equal(fr.decaying_bursts(np.random.default_rng(4), imp, SR, 0.3), ref)
+    b, a = sps.butter(1, [100.0, 2000.0], "bandpass", fs=SR)
+    _, h = sps.freqz(b, a, worN=8192, fs=SR)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(3000)
+    ref = sps.lfilter(b, a, x) * (0.002 / np.sqrt(np.mean(np.abs(h) ** 2)))
+    room = RoomTone(SR, 0.002, hp_hz=100.0, lp_hz=2000.0)
+    rng = np.random.default_rng(5)
+    got = np.concatenate([room(rng, 1000), room(rng, 2000)])
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-15)
+    # with a faster normal generator: the same filters on its draws
+    rng = np.random.default_rng(6)
+    x32 = fr.gaussian_f32(rng, 5000)
+    ref = sps.lfilter([1.0], [1.0, -c], np.abs(imp)) * x32
+    got = fr.decaying_bursts(np.random.default_rng(6), imp, SR, 0.3, normal=fr.gaussian_f32)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0)
+
+
+def _leaves_gust_reference(leaves, rng: np.random.Generator, state: dict):
+    """The original gust and flutter code of :class:`Leaves` (gust factor, flutter)."""
+    from susurrus.triggers import leaves as lv
+
+    chunk, ctrl, sr = lv._CHUNK, lv._CTRL, leaves.sr
+    k = chunk // ctrl
+    theta = ctrl / sr / 2.5
+    sigma = 0.75 * leaves.values["gustiness"]
+    noise = rng.standard_normal(k) * sigma * np.sqrt(2 * theta)
+    steps, _ = sps.lfilter([1.0], [1.0, theta - 1.0], noise, zi=[(1.0 - theta) * state["ou"]])
+    state["ou"] = float(steps[-1])
+    g = np.exp(steps - 0.5 * sigma**2)
+    pts = np.concatenate([[state["g_prev"]], g])
+    g_s = np.interp(np.arange(chunk), np.arange(k + 1) * ctrl, pts)
+    state["g_prev"] = float(g[-1])
+    inc = lv._FLUTTER_HZ / sr
+    phase = state["phase"] + np.arange(chunk) * inc
+    end = state["phase"] + chunk * inc
+    n_new = int(np.floor(end))
+    knots = np.concatenate([state["knots"], rng.standard_normal(n_new)])
+    j = np.minimum(np.floor(phase).astype(int), n_new)
+    frac = phase - j
+    s = frac * frac * (3.0 - 2.0 * frac)
+    f_s = knots[j] * (1.0 - s) + knots[j + 1] * s
+    state["knots"] = (float(knots[n_new]), float(knots[n_new + 1]))
+    state["phase"] = end - n_new
+    return g_s, f_s
+
+
+@pytest.mark.parametrize("params", [{}, {"wind_speed_m_s": 11.0, "gustiness": 1.0}])
+def test_leaves_gust_is_the_original_formula(params) -> None:
+    from susurrus import triggers
+
+    leaves = triggers.create("leaves", "wind", sr=SR, rng=np.random.default_rng(7), **params)
+    ref_rng = np.random.default_rng(7)  # _setup draws the first two flutter knots
+    state: dict = {"ou": 0.0, "g_prev": 1.0, "phase": 0.0}
+    state["knots"] = (float(ref_rng.standard_normal()), float(ref_rng.standard_normal()))
+    scale = leaves.values["wind_speed_m_s"] / 4.0
+    for _ in range(12):
+        rel, fl = leaves._gust()
+        g_s, f_s = _leaves_gust_reference(leaves, ref_rng, state)
+        np.testing.assert_allclose(rel, scale * g_s, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(fl, f_s, rtol=0, atol=1e-12)

@@ -213,6 +213,31 @@ def pareto_amplitudes(
     return np.sqrt(energy)
 
 
+def gaussian_f32(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` standard normal samples (float32) by the Box–Muller transform.
+
+    Exactly Gaussian up to float32 resolution (the tails end at 5.8 σ, where the
+    float32 uniforms end), about twice as fast as ``rng.standard_normal(n,
+    dtype=np.float32)``: one uniform draw a sample, a logarithm and a sine or
+    cosine. Radius ``√(−2 ln(1 − u))`` and angle ``2π u′`` from two independent
+    uniforms give two independent normals ``r cos θ`` and ``r sin θ``.
+    """
+    n = int(n)
+    h = (n + 1) // 2
+    u = rng.random(2 * h, dtype=np.float32)
+    r = np.log1p(np.negative(u[:h], out=u[:h]), out=u[:h])
+    r *= np.float32(-2.0)
+    np.sqrt(r, out=r)
+    theta = u[h:]
+    theta *= np.float32(2.0 * np.pi)
+    out = np.empty(2 * h, dtype=np.float32)
+    np.cos(theta, out=out[:h])
+    np.sin(theta, out=out[h:])
+    out[:h] *= r
+    out[h:] *= r
+    return out[:n]
+
+
 def random_signs(rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
     """±1.0 with equal odds: the same draws and values as ``rng.choice((-1.0, 1.0), size)``
     (which draws ``rng.integers(0, 2, size)``), without its slow gather."""
@@ -263,16 +288,23 @@ def impulse_train(
 
 
 def decaying_bursts(
-    rng: np.random.Generator, impulses: np.ndarray, sr: int, decay_ms: float
+    rng: np.random.Generator,
+    impulses: np.ndarray,
+    sr: int,
+    decay_ms: float,
+    *,
+    normal: Callable[[np.random.Generator, int], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Turn an impulse train into noise bursts with exponential decay ``decay_ms``.
 
     The impulse train is smoothed by a one-pole filter (``exp(−t/τ)``) into an amplitude
     envelope that multiplies white noise: every impulse becomes a short crackle burst.
+    ``normal(rng, n)`` draws the noise (default ``rng.standard_normal(n)``).
     """
     c = float(np.exp(-1000.0 / (decay_ms * sr)))
     env = np.asarray(sps.lfilter([1.0], [1.0, -c], np.abs(impulses)))
-    env *= rng.standard_normal(len(impulses))
+    n = len(impulses)
+    env *= rng.standard_normal(n) if normal is None else normal(rng, n)
     return env
 
 
@@ -343,17 +375,24 @@ def friction_stroke(
 
 
 def ridge_impulses(
-    rng: np.random.Generator, rate_per_s: np.ndarray, sr: int, *, jitter: float = 0.05
+    rng: np.random.Generator,
+    rate_per_s: np.ndarray,
+    sr: int,
+    *,
+    jitter: float = 0.05,
+    normal: Callable[[np.random.Generator, int], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Quasi-periodic impulses from a regular texture: one per ridge passed.
 
     The ridge count is the integral of ``rate_per_s`` (= ``v / λ``); each time it
     crosses an integer an impulse fires, so a stroke's speed profile sweeps a harmonic
     comb (the "zip" of a nail over a ribbed surface). ``jitter`` is the relative
-    irregularity of the ridge spacing. Amplitudes vary ±40 %.
+    irregularity of the ridge spacing. Amplitudes vary ±40 %. ``normal(rng, n)``
+    draws the jitter's Gaussian noise (default ``rng.standard_normal(n)``).
     """
     n = len(rate_per_s)
-    phase = rng.standard_normal(n)  # the ridge count, in place
+    # the ridge count, in place (float64: the count reaches thousands)
+    phase = rng.standard_normal(n) if normal is None else normal(rng, n).astype(np.float64)
     phase *= jitter
     phase += 1.0
     phase *= rate_per_s

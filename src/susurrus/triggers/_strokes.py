@@ -191,19 +191,34 @@ def contact_noise(
 
 class RoomTone:
     """A faint, dark, endless room-tone bed: white noise through a first-order band-pass
-    from ``hp_hz`` to ``lp_hz`` (one biquad), scaled to RMS ``level``."""
+    from ``hp_hz`` to ``lp_hz`` (one biquad), scaled to RMS ``level``.
 
-    def __init__(self, sr: int, level: float, *, hp_hz: float = 100.0, lp_hz: float = 2000.0):
+    ``normal(rng, n)`` draws the white Gaussian noise (default
+    ``rng.standard_normal(n)``; e.g. :func:`~susurrus.triggers._friction.gaussian_f32`,
+    a faster stream of the same law).
+    """
+
+    def __init__(
+        self,
+        sr: int,
+        level: float,
+        *,
+        hp_hz: float = 100.0,
+        lp_hz: float = 2000.0,
+        normal: Callable[[np.random.Generator, int], np.ndarray] | None = None,
+    ):
         b, a = sps.butter(1, [hp_hz, lp_hz], "bandpass", fs=sr)
         self._b, self._a = np.asarray(b), np.asarray(a)
         self._zi = np.zeros(len(self._a) - 1)
+        self._normal = normal
         # RMS of unit white noise through the filter (its noise bandwidth)
         _, h = sps.freqz(b, a, worN=8192, fs=sr)
         self._gain = level / float(np.sqrt(np.mean(np.abs(h) ** 2)))
 
     def __call__(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """The next ``n`` samples of the bed (the filter state carries over)."""
-        y, self._zi = sps.lfilter(self._b, self._a, rng.standard_normal(n), zi=self._zi)
+        x = rng.standard_normal(n) if self._normal is None else self._normal(rng, n)
+        y, self._zi = sps.lfilter(self._b, self._a, x, zi=self._zi)
         y = np.asarray(y)
         y *= self._gain
         return y

@@ -16,6 +16,7 @@ from ._friction import (
     decaying_bursts,
     fade,
     fft_len,
+    gaussian_f32,
     highpass_gain,
     impulse_train,
     lowpass_gain,
@@ -170,7 +171,7 @@ class Brushing(EventTrigger):
         return self._work[:, :n_fft]
 
     def _bed(self, n: int) -> np.ndarray:
-        y = self._bed_filter(self.rng.standard_normal(n))
+        y = self._bed_filter(gaussian_f32(self.rng, n))
         y *= self._bed_gain
         return y
 
@@ -184,13 +185,13 @@ class Brushing(EventTrigger):
         dens = self.values["bristle_density"]
         grain_rate, grain_ms = voice.grain_rate, voice.grain_ms
         imp = impulse_train(rng, grain_rate * v, sr, alpha=2.2, cap=10.0, level=v)
-        bursts = decaying_bursts(rng, imp, sr, grain_ms)
+        bursts = decaying_bursts(rng, imp, sr, grain_ms, normal=gaussian_f32)
         bursts /= np.sqrt(grain_rate * grain_ms * 2e-3)
         bursts *= dens
         m = -(-n // _STEP)  # steps covering the stroke; the weights at m + 1 knots
-        # exc = (1 − dens) · noise · level + dens · bursts, in place, cast to float32
-        exc = rng.standard_normal(n)
-        exc *= 1.0 - dens
+        # exc = (1 − dens) · noise · level + dens · bursts, in place, in float32
+        exc = gaussian_f32(rng, n)
+        exc *= np.float32(1.0 - dens)
         exc *= level
         exc32 = np.zeros(m * _STEP, dtype=np.float32)
         np.add(exc, bursts, out=exc32[:n])

@@ -11,7 +11,7 @@ import scipy.signal as sps
 
 from ..dsp import StatefulIIR
 from . import register
-from ._friction import CEILING, DirectIIR, pareto_amplitudes
+from ._friction import CEILING, DirectIIR, gaussian_f32, pareto_amplitudes
 from .base import Param, Trigger
 
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
@@ -29,6 +29,14 @@ _FLUTTER_DEPTH = 0.67  # standard deviation of the flutter in log-rate
 def _offsets() -> np.ndarray:
     """Sample offsets 0 … _CTRL − 1 within a control step (float64, read-only)."""
     r = np.arange(_CTRL, dtype=np.float64)
+    r.flags.writeable = False
+    return r
+
+
+@functools.lru_cache(maxsize=8)
+def _ramp(sr: int) -> np.ndarray:
+    """The flutter phase's rise over a chunk, ``n · _FLUTTER_HZ / sr`` (read-only)."""
+    r = np.arange(_CHUNK) * (_FLUTTER_HZ / sr)
     r.flags.writeable = False
     return r
 
@@ -91,13 +99,14 @@ class Leaves(Trigger):
         self._decay_ms = 2.8
         self._env = StatefulIIR(np.array([1.0]), np.array([1.0, -np.exp(-1.0 / (2.8e-3 * sr))]))
         self._ou = 0.0  # log-gust state
-        self._g_prev = 1.0
+        self._g_prev = self.values["wind_speed_m_s"] / 4.0  # rel at the gust factor 1
         # flutter: smooth random knots every 1 / _FLUTTER_HZ s (smoothstep in between)
         self._knots = (float(self.rng.standard_normal()), float(self.rng.standard_normal()))
         self._knot_phase = 0.0
 
     def _gust(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-sample gust factor (mean ≈ 1, log-normal) and flutter (log, unit std)."""
+        """Per-sample relative wind speed ``rel`` (the gust factor, mean ≈ 1 and
+        log-normal, times speed / 4 m/s) and flutter ``f`` (log, unit std)."""
         k = _CHUNK // _CTRL
         dt = _CTRL / self.sr
         theta = dt / 2.5
@@ -108,17 +117,18 @@ class Leaves(Trigger):
         steps, _ = sps.lfilter([1.0], [1.0, theta - 1.0], noise, zi=[(1.0 - theta) * self._ou])
         self._ou = float(steps[-1])
         g = np.exp(steps - 0.5 * sigma**2)
+        g *= self.values["wind_speed_m_s"] / 4.0
         # linear interpolation between the control points, one row per control step
         # (the same arithmetic as numpy.interp: slope · offset + start)
         pts = np.concatenate([[self._g_prev], g])
         slope = np.diff(pts) / float(_CTRL)
-        g_s = (slope[:, None] * _offsets() + pts[:-1, None]).reshape(-1)
-        t = np.arange(_CHUNK)
+        rel = np.multiply(slope[:, None], _offsets()).reshape(-1)
+        rel.reshape(k, _CTRL)[...] += pts[:-1, None]
         self._g_prev = float(g[-1])
         # flutter knots: smoothstep between consecutive knots; the phase rises, so each
         # knot interval is a slice of the chunk
         inc = _FLUTTER_HZ / self.sr
-        phase = self._knot_phase + t * inc
+        phase = _ramp(self.sr) + self._knot_phase
         end = self._knot_phase + _CHUNK * inc
         n_new = int(np.floor(end))
         knots = np.concatenate([self._knots, self.rng.standard_normal(n_new)])
@@ -126,44 +136,56 @@ class Leaves(Trigger):
         edges = [0, *np.searchsorted(phase, np.arange(1, n_new + 1), side="left").tolist(), _CHUNK]
         for j in range(n_new + 1):
             sl = slice(edges[j], edges[j + 1])
-            frac = phase[sl] - j
-            smooth = frac * frac * (3.0 - 2.0 * frac)
-            f_s[sl] = knots[j] * (1.0 - smooth) + knots[j + 1] * smooth
+            # knots[j] (1 − s) + knots[j + 1] s with s = smoothstep(phase − j), in place
+            frac = np.subtract(phase[sl], j, out=phase[sl])
+            smooth = np.multiply(frac, -2.0, out=f_s[sl])
+            smooth += 3.0
+            smooth *= frac
+            smooth *= frac
+            smooth *= knots[j + 1] - knots[j]
+            smooth += knots[j]
         self._knots = (float(knots[n_new]), float(knots[n_new + 1]))
         self._knot_phase = end - n_new
-        return g_s, f_s
+        return rel, f_s
 
     def _generate(self) -> np.ndarray:
         rng, sr = self.rng, self.sr
-        g, fl = self._gust()
-        rel = self.values["wind_speed_m_s"] * g / 4.0
-        flutter = np.exp(_FLUTTER_DEPTH * fl)
+        rel, fl = self._gust()
+        # s = rel · √flutter: the friction noise's amplitude / 2; the contact rate is
+        # density · rel² · flutter = density · s²
+        s = np.multiply(fl, 0.5 * _FLUTTER_DEPTH, out=fl)
+        np.exp(s, out=s)
+        s *= rel
+        s2 = np.square(s, out=s)
         density = self.values["rustle_density_per_s"]
-        rate = density * rel**2 * flutter
-        lam = np.cumsum(rate, out=rate)
-        lam /= sr
+        lam = np.cumsum(s2)
+        lam *= density / sr
         total = float(lam[-1])
         count = int(rng.poisson(total))
         idx = np.minimum(np.searchsorted(lam, rng.uniform(0.0, total, count)), _CHUNK - 1)
-        imp = np.zeros(_CHUNK)
-        np.add.at(imp, idx, pareto_amplitudes(rng, count, alpha=5.0, cap=7.0) * rel[idx])
-        # each contact: a 2.8 ms decaying burst of noise; unit power at 4 m/s
-        # (the arithmetic below is done in place, in the original order)
-        contacts = self._env(imp)
-        contacts *= rng.standard_normal(_CHUNK)
-        contacts *= 1.0 / np.sqrt(density * self._decay_ms * 1e-3 / 2.0)
-        friction = rng.standard_normal(_CHUNK)
-        friction *= 2.0
-        friction *= rel
-        friction *= np.sqrt(flutter)
-        contacts += friction
-        rustle = self._band(contacts)
-        wind = self._wind(rng.standard_normal(_CHUNK))
-        wind *= 0.088
-        wind *= rel**2
-        rustle += wind
-        rustle *= _LEVEL
-        rustle /= CEILING  # soft_limit, in place
-        np.tanh(rustle, out=rustle)
-        rustle *= CEILING
-        return rustle
+        amp = pareto_amplitudes(rng, count, alpha=5.0, cap=7.0)
+        amp *= rel[idx]
+        # each contact: a 2.8 ms decaying burst of noise (unit power at 4 m/s), plus the
+        # sliding friction noise of std 2 s. Both are Gaussian and independent given
+        # their levels, so their sum is one Gaussian noise of the summed variance:
+        # std = √(env² / (density · decay / 2) + 4 s²), drawn once. The output gain
+        # (level, limiter input scale) is folded in here.
+        env = self._env(np.bincount(idx, amp, minlength=_CHUNK))
+        gain = _LEVEL / CEILING
+        env *= gain / np.sqrt(density * self._decay_ms * 1e-3 / 2.0)
+        env *= env
+        s2 *= (2.0 * gain) ** 2
+        env += s2
+        std = np.sqrt(env, out=env)
+        std *= gaussian_f32(rng, _CHUNK)
+        rustle = self._band(std)
+        # the wind: faint band noise following the gusts (∝ rel²)
+        wind = self._wind(gaussian_f32(rng, _CHUNK))
+        rel *= rel
+        rel *= 0.088 * gain
+        wind *= rel
+        # the soft limiter CEILING · tanh(x / CEILING), in float32 (the output's type)
+        out = np.add(rustle, wind, out=np.empty(_CHUNK, dtype=np.float32))
+        np.tanh(out, out=out)
+        out *= np.float32(CEILING)
+        return out

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from . import register
-from ._friction import fade, highpass_gain, lowpass_gain, ridge_impulses
+from ._friction import fade, gaussian_f32, highpass_gain, lowpass_gain, ridge_impulses
 from ._strokes import RoomTone, peak_guard, speed_profile, swept_band
 from .base import EventTrigger, Param
 
@@ -72,7 +72,16 @@ class Scratching(EventTrigger):
         self._centre_hz = 1000.0 * 2.0 ** (2.6 * b)  # 1 … 6 kHz
         self._direction = 1
         self._until_pause = int(self.rng.integers(6, 16))
-        self._room = RoomTone(self.sr, _BED, hp_hz=100.0, lp_hz=2000.0)
+        self._room = RoomTone(self.sr, _BED, hp_hz=100.0, lp_hz=2000.0, normal=gaussian_f32)
+        self._commons: dict[int, np.ndarray] = {}
+
+    def _common(self, f: np.ndarray) -> np.ndarray:
+        """The contact's high-pass and the tip's low-pass on the bins ``f`` (cached by
+        grid size; the grids come from one cached table per FFT size)."""
+        g = self._commons.get(len(f))
+        if g is None:
+            g = self._commons[len(f)] = highpass_gain(f, 150.0, 2) * lowpass_gain(f, 16000.0, 2)
+        return g
 
     def _bed(self, n: int) -> np.ndarray:
         return self._room(self.rng, n)
@@ -85,12 +94,15 @@ class Scratching(EventTrigger):
         v = speed_profile(n, rng, glide=rng.uniform(0.2, 0.45), tremor=0.15)
         lam = self.values["texture_mm"] * 1e-3 * rng.uniform(0.9, 1.1)
         rate = v_peak * np.maximum(v, 0.02) / lam
-        ridges = ridge_impulses(rng, rate, sr, jitter=_JITTER)
-        ridges *= np.sqrt(sr / max(float(rate.mean()), 50.0))  # unit power at the mean rate
+        ridges = ridge_impulses(rng, rate, sr, jitter=_JITTER, normal=gaussian_f32)
         rough = self.values["roughness"]
-        exc = (
-            (1.0 - rough) * ridges + rough * rng.standard_normal(n, dtype=np.float32)
-        ) * v**_SWELL
+        # unit power at the mean rate
+        ridges *= (1.0 - rough) * np.sqrt(sr / max(float(rate.mean()), 50.0))
+        # the excitation ((1 − rough) · ridges + rough · noise) · v^_SWELL, in float32
+        exc = gaussian_f32(rng, n)
+        exc *= np.float32(rough)
+        np.add(exc, ridges, out=exc)
+        exc *= v**_SWELL
         centre = self._centre_hz * rng.uniform(0.85, 1.18)
         lo, hi = np.log(centre * _BAND[0]), np.log(min(centre * _BAND[1], 0.4 * sr))
         y = swept_band(
@@ -100,7 +112,7 @@ class Scratching(EventTrigger):
             n_bands=4,
             width=_WIDTH,
             q=_Q,
-            common=lambda f: highpass_gain(f, 150.0, 2) * lowpass_gain(f, 16000.0, 2),
+            common=self._common,
             pad=512,
         )
         fade(y, sr, 2.0)
