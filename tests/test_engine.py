@@ -303,3 +303,40 @@ def test_interrupting_a_render_with_workers_keeps_the_file_and_stops_them(tmp_pa
     y, sr = sf.read(out, always_2d=True)
     assert 0 < len(y) < 600 * sr
     assert _children() == []
+
+
+def _script_source(loop: bool = True, crossfade_s: float = 1.0):
+    from susurrus.render.engine import ScriptSource
+    from susurrus.scene.scripts import load_script
+
+    return ScriptSource(load_script("affirmations"), sr=16000, seed=np.random.SeedSequence(5),
+                        loop=loop, crossfade_s=crossfade_s, stereo=False)
+
+
+def test_a_looping_script_is_voiced_anew_on_every_repetition() -> None:
+    src = _script_source()
+    n, x = src.n, src.x
+    period = n - x
+    y = src.read(3 * period)[0]
+    first, second = y[x:period], y[period + x : 2 * period]
+    assert np.max(np.abs(first)) > 0.1 and np.max(np.abs(second)) > 0.1
+    # not the same samples: far from identical at any small lag
+    c = np.correlate(first[: 16000 * 20], second[: 16000 * 20 + 400], mode="valid")
+    norm = np.sqrt(np.sum(first[: 16000 * 20] ** 2) * np.sum(second[: 16000 * 20] ** 2))
+    assert np.max(np.abs(c)) / norm < 0.5
+    # ... but the timing follows the script: speech where the script has its cues
+    def env(v: np.ndarray) -> np.ndarray:
+        k = len(v) // 1600
+        return np.sqrt((v[: k * 1600] ** 2).reshape(k, 1600).mean(axis=1))
+
+    assert np.corrcoef(env(first), env(second))[0, 1] > 0.5
+
+
+def test_script_source_reads_are_block_size_independent_and_stop_without_loop() -> None:
+    a = _script_source().read(200000)
+    b_src = _script_source()
+    b = np.concatenate([b_src.read(k) for k in (1, 99999, 37, 100000 - 37)], axis=1)
+    np.testing.assert_array_equal(a, b)
+    once = _script_source(loop=False)
+    y = once.read(once.n + 16000)
+    assert np.max(np.abs(y[:, : once.n])) > 0.1 and not np.any(y[:, once.n :])

@@ -36,6 +36,7 @@ from ..dsp import StreamingFIR, decorrelation_filters
 from ..errors import AudioFileError, ParameterError
 from ..loudness import KWeighting, gated_integrated_lufs
 from ..scene.model import Layer, Scene
+from ..scene.scripts import Script
 from ..units import db_to_amp
 from .activity import ActivityEnvelope
 from .master import MasterChain, fade_gains
@@ -58,7 +59,7 @@ MAX_RECORDING_S = 3600.0
 
 
 class RecordingSource:
-    """A recording (the user's file, or a voiced guided script) as a stream.
+    """A recording (the user's own file) as a stream.
 
     Mono, or stereo for diffuse layers. Played once (then silence) or looped with
     an equal-power crossfade of ``crossfade_s`` between the end and the start.
@@ -116,6 +117,71 @@ class RecordingSource:
         return out
 
 
+class ScriptSource:
+    """A guided script as a stream, voiced anew on every repetition (never a loop).
+
+    Repetition ``k`` is the script voiced by its own generator (spawned from the
+    layer's source seed and ``k``), so every phrase and breath is synthesised again
+    with its own rate, pitch and breath placement and no two repetitions are the
+    same samples. Every voicing has the script's fixed timeline of ``N`` samples;
+    repetition ``k`` starts at ``k · (N − X)`` and crosses the previous one over ``X``
+    samples (``crossfade_s``) with equal power: the script's closing pause is the
+    gap. Without ``loop`` the first voicing plays once, then silence.
+
+    State: the read position (``_pos``, output samples) and a cache of the voicings
+    in use. Any position can be read directly, so a rebuilt live layer continues
+    where the old one was.
+    """
+
+    def __init__(self, script: Script, *, sr: int, seed: np.random.SeedSequence, loop: bool,
+                 crossfade_s: float, stereo: bool) -> None:
+        self.script, self.sr, self.loop = script, sr, loop
+        self._seed = seed
+        self.channels = 2 if stereo else 1
+        self._cache: dict[int, np.ndarray] = {}
+        first = self._voicing(0)
+        self.n = first.shape[1]
+        self.x = min(int(crossfade_s * sr), self.n // 3) if loop else 0
+        t = (np.arange(self.x) + 0.5) / max(self.x, 1)
+        self._fade_in, self._fade_out = np.sin(0.5 * np.pi * t), np.cos(0.5 * np.pi * t)
+        self._pos = 0
+
+    def _voicing(self, k: int) -> np.ndarray:
+        hit = self._cache.get(k)
+        if hit is None:
+            from ..scene.scripts import render_script
+
+            seq = np.random.SeedSequence(self._seed.entropy, spawn_key=(*self._seed.spawn_key, k))
+            hit = render_script(self.script, sr=self.sr, rng=np.random.default_rng(seq))
+            for old in [j for j in self._cache if j < k - 1]:
+                del self._cache[old]
+            self._cache[k] = hit
+        return hit
+
+    def read(self, n: int) -> np.ndarray:
+        out = np.zeros((self.channels, n))
+        p0, p1 = self._pos, self._pos + n
+        self._pos = p1
+        period = self.n - self.x
+        k_lo = max(0, (p0 - self.n) // period + 1)
+        k_hi = (p1 - 1) // period if self.loop else 0
+        for k in range(k_lo, k_hi + 1):
+            s = k * period
+            a, b = max(p0, s), min(p1, s + self.n)
+            if a >= b:
+                continue
+            y = self._voicing(k)[0, a - s : b - s].astype(np.float64)
+            if self.x:
+                i = np.arange(a - s, b - s)
+                if k > 0:
+                    head = i < self.x
+                    y[head] *= self._fade_in[i[head]]
+                tail = i >= self.n - self.x
+                y[tail] *= self._fade_out[i[tail] - (self.n - self.x)]
+            out[:, a - p0 : b - p0] += y
+        return out
+
+
 class LayerStream:
     """One scene layer rendered to stereo: source × activity × gain → placement.
 
@@ -128,7 +194,7 @@ class LayerStream:
         sr = scene.sr
         seqs = layer_seeds(scene, index)
         diffuse = layer.spread == "diffuse"
-        self._sources: list[triggers.Trigger | RecordingSource]
+        self._sources: list[triggers.Trigger | RecordingSource | ScriptSource]
         if layer.kind == "trigger":
             assert layer.trigger is not None
             self._sources = [triggers.create(layer.trigger, layer.variant, sr=sr,
@@ -138,13 +204,12 @@ class LayerStream:
             self._sources = [RecordingSource.from_file(layer.path, sr=sr, loop=layer.loop,
                                                        crossfade_s=layer.crossfade_s, stereo=diffuse)]
         else:
-            from ..scene.scripts import load_script, render_script
+            from ..scene.scripts import load_script
 
             assert layer.script is not None
             script = load_script(layer.script, breaths=layer.params.get("breaths", 1.0) > 0)
-            voiced = render_script(script, sr=sr, rng=np.random.default_rng(seqs[0]))
-            self._sources = [RecordingSource(voiced, sr, sr=sr, loop=layer.loop,
-                                             crossfade_s=layer.crossfade_s, stereo=diffuse)]
+            self._sources = [ScriptSource(script, sr=sr, seed=seqs[0], loop=layer.loop,
+                                          crossfade_s=layer.crossfade_s, stereo=diffuse)]
         self.activity_seed = seqs[1]
         self.envelope = ActivityEnvelope(layer.activity, np.random.default_rng(seqs[1]))
         self.gain = db_to_amp(layer.gain_db)

@@ -67,6 +67,7 @@ from .engine import (
     DEFAULT_BLOCK,
     LayerStream,
     RecordingSource,
+    ScriptSource,
     _downmix,
     calibrate,
     output_channels,
@@ -679,7 +680,8 @@ def _continue_from(new: LayerStream, old: LayerStream) -> bool:
         and new.layer.script == old.layer.script
         and new.layer.loop == old.layer.loop
     )
-    if isinstance(src_new, RecordingSource) and isinstance(src_old, RecordingSource) and same_media:
+    continuable = (RecordingSource, ScriptSource)
+    if isinstance(src_new, continuable) and isinstance(src_old, continuable) and same_media:
         src_new._pos = at
         return True
     return False
