@@ -92,10 +92,11 @@ _RELAX_SCRIPT = "affirmations"
 #: whisper posterior means: below ``_DISLIKED`` no script; ``_LIKED`` for affirmations
 _DISLIKED = 4.0
 _LIKED = 6.0
-#: affirmations loop; past this session length the procedural whisper (never a loop)
-#: gives the personal attention instead
+#: affirmations repeat (voiced anew each time, but the same phrases); past this session
+#: length the procedural whisper, with its larger phrase pool, gives the personal
+#: attention instead
 _AFFIRMATIONS_MAX_S = 900.0
-#: loop crossfade of a script layer: short, the script's closing pause is the gap
+#: crossfade between repetitions of a script layer: short, the script's closing pause is the gap
 _SCRIPT_XFADE_S = 0.25
 #: families never used for a goal (busy or sharp for sleep; voices for focus)
 _NOT_FOR_GOAL: dict[str, frozenset[str]] = {
