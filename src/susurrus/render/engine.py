@@ -264,6 +264,34 @@ class LayerStream:
         return y
 
 
+    def continue_from(self, old: LayerStream) -> bool:
+        """Carry on where ``old`` (the same layer before a live change) is.
+
+        Takes over its activity envelope when the activity is unchanged and, for a
+        recording or a script, its read position, both sample-aligned with the old
+        stream's output (its ``_pos`` counts input, which runs ahead of its output by
+        the spatial pre-roll it has consumed). Call before the first read. True when
+        the source itself continues (the two streams then carry correlated audio).
+        """
+        latency = int(getattr(old.spatial, "latency_samples", 0)) if old.spatial is not None else 0
+        at = old._pos - (latency - old._preroll)  # the old stream's output position
+        if self.layer.activity == old.layer.activity and self.layer.activity.pattern != "continuous":
+            self.envelope = ActivityEnvelope(self.layer.activity, np.random.default_rng(old.activity_seed))
+            self.activity_seed = old.activity_seed
+            self._pos = at
+        src_new, src_old = self._sources[0], old._sources[0]
+        same_media = (
+            self.layer.kind == old.layer.kind
+            and self.layer.path == old.layer.path
+            and self.layer.script == old.layer.script
+            and self.layer.loop == old.layer.loop
+        )
+        continuable = (RecordingSource, ScriptSource)
+        if isinstance(src_new, continuable) and isinstance(src_old, continuable) and same_media:
+            src_new._pos = at
+            return True
+        return False
+
     def _diffuse(self, n: int) -> np.ndarray:
         """The next ``n`` decorrelated samples. The source is read and filtered in fixed
         chunks, so the (single-precision) arithmetic never depends on how reads are cut."""

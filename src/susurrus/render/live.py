@@ -62,12 +62,9 @@ import numpy as np
 from ..errors import ParameterError
 from ..scene.model import MAX_DURATION_S, Layer, Scene, scene_from_dict
 from ..units import db_to_amp
-from .activity import ActivityEnvelope
 from .engine import (
     DEFAULT_BLOCK,
     LayerStream,
-    RecordingSource,
-    ScriptSource,
     _downmix,
     calibrate,
     output_channels,
@@ -526,7 +523,7 @@ class LiveSession:
 
     def _cmd_crossfade(self, old: _Voice, new: _Voice, n: int) -> _Command:
         def run(t: int) -> None:
-            continued = _continue_from(new.stream, old.stream)
+            continued = new.stream.continue_from(old.stream)
             cur = old.phase.at(t)
             if continued and cur == 1.0:  # the same audio on both sides: gains sum to 1
                 old.coherent = new.coherent = True
@@ -653,35 +650,3 @@ def _segments_values(segs: list[_Line], t: int, n: int) -> np.ndarray | float:
             break
         out = np.where(np.arange(t, t + n) >= s.t0, s.values(t, n), out)
     return out
-
-
-def _continue_from(new: LayerStream, old: LayerStream) -> bool:
-    """Let a rebuilt layer carry on where the old one is: the same activity envelope
-    (when its activity is unchanged) and, for recordings and scripts, the same
-    read position, both sample-aligned with the old stream's output.
-
-    Touches LayerStream internals (``_pos``, ``_preroll``, ``_sources``): the old
-    stream's ``_pos`` counts its input, which runs ahead of its output by the
-    spatial pre-roll it has consumed. True when the source itself continues (the
-    two streams then carry the same, correlated audio).
-    """
-    latency = int(getattr(old.spatial, "latency_samples", 0)) if old.spatial is not None else 0
-    at = old._pos - (latency - old._preroll)  # the old stream's output position
-    if new.layer.activity == old.layer.activity and new.layer.activity.pattern != "continuous":
-        new.envelope = ActivityEnvelope(
-            new.layer.activity, np.random.default_rng(old.activity_seed)
-        )
-        new.activity_seed = old.activity_seed
-        new._pos = at
-    src_new, src_old = new._sources[0], old._sources[0]
-    same_media = (
-        new.layer.kind == old.layer.kind
-        and new.layer.path == old.layer.path
-        and new.layer.script == old.layer.script
-        and new.layer.loop == old.layer.loop
-    )
-    continuable = (RecordingSource, ScriptSource)
-    if isinstance(src_new, continuable) and isinstance(src_old, continuable) and same_media:
-        src_new._pos = at
-        return True
-    return False
