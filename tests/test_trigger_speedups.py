@@ -329,3 +329,123 @@ def test_leaves_gust_is_the_original_formula(params) -> None:
         g_s, f_s = _leaves_gust_reference(leaves, ref_rng, state)
         np.testing.assert_allclose(rel, scale * g_s, rtol=1e-12, atol=0)
         np.testing.assert_allclose(fl, f_s, rtol=0, atol=1e-12)
+
+
+def _swept_band_reference(exc, sr, log_centre, *, n_bands, width, q, common, pad):
+    """The original :func:`swept_band`: a 5-smooth FFT size, one product per band."""
+    import scipy.fft as spf
+
+    ex2 = np.atleast_2d(exc)
+    lc2 = np.atleast_2d(log_centre)
+    k, n = ex2.shape
+    lo, hi = float(np.min(lc2)), float(np.max(lc2))
+    centres = np.exp(np.linspace(lo - 0.25, min(hi + 0.25, np.log(0.4 * sr)), n_bands))
+    step = 16
+    n_steps = -(-n // step)
+    n_fft = spf.next_fast_len(max(n + pad, n_steps * step), real=True)
+    at = np.minimum(np.arange(n_steps) * step + step // 2, n - 1)
+    w = np.exp(-0.5 * ((np.log(centres)[None, :, None] - lc2[:, at][:, None, :]) / width) ** 2)
+    w = (w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9)).astype(np.float32)
+    f = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    total = np.zeros((k, n_fft // 2 + 1), dtype=np.complex128)
+    for j in range(n_bands):
+        gain = fr.bandpass_gain(f, centres[j], q) * (1.0 if common is None else common(f))
+        weighted = np.zeros((k, n_fft))
+        weighted[:, : n_steps * step] = np.repeat(w[:, j], step, axis=-1)
+        weighted[:, :n] *= ex2
+        weighted[:, n:] = 0.0
+        total += np.fft.rfft(weighted, axis=-1) * gain
+    out = np.fft.irfft(total, n_fft, axis=-1)[:, : n + pad]
+    return out[0] if np.ndim(exc) == 1 else out
+
+
+@pytest.mark.parametrize(("k", "n", "n_bands"), [(1, 17123, 4), (1, 4000, 6), (3, 9001, 5)])
+def test_swept_band_equals_the_plain_filterbank(k: int, n: int, n_bands: int) -> None:
+    # the summed band products, and (few_sizes) another FFT size: float32 rounding apart
+    rng = np.random.default_rng(n)
+    taper = np.sin(np.pi * np.linspace(0.0, 1.0, n)) ** 2  # a stroke fades in and out
+    exc = (rng.standard_normal((k, n)) * taper).astype(np.float32)
+    lc = np.log(800.0) + np.cumsum(rng.standard_normal((k, n)), axis=-1) * 0.01
+    exc, lc = (exc[0], lc[0]) if k == 1 else (exc, lc)
+
+    def common(f: np.ndarray) -> np.ndarray:
+        return fr.highpass_gain(f, 150.0, 2) * fr.lowpass_gain(f, 16000.0, 2)
+
+    kw = {"n_bands": n_bands, "width": 0.6, "q": 0.8, "common": common, "pad": 512}
+    ref = _swept_band_reference(exc, SR, lc, **kw)
+    for few_sizes in (False, True):
+        got = swept_band(exc, SR, lc, few_sizes=few_sizes, **kw)
+        assert got.shape == ref.shape
+        assert np.max(np.abs(got - ref)) < 1e-5 * np.max(np.abs(ref))
+
+
+def _brushing_event_reference(tr) -> tuple[np.ndarray, float]:
+    """The original band section of :meth:`Brushing._event` (one transform per band,
+    ``np.geomspace`` centres, the band-pass formula), float64 spectra."""
+    from susurrus.triggers import brushing as br
+
+    rng, sr, voice = tr.rng, tr.sr, tr._voice
+    period = 1.0 / tr.values["stroke_rate_hz"]
+    dur = min(tr.values["stroke_s"], 0.9 * period) * rng.uniform(0.8, 1.2)
+    n = int(dur * sr)
+    v = fr.stroke_profile_f32(n, rng, glide=rng.uniform(0.2, 0.4), tremor=0.15)
+    level = v.astype(np.float32) ** np.float32(1.9)
+    dens = tr.values["bristle_density"]
+    imp = fr.impulse_train(rng, voice.grain_rate * v, sr, alpha=2.2, cap=10.0, level=v)
+    bursts = fr.decaying_bursts(rng, imp, sr, voice.grain_ms, normal=fr.gaussian_f32)
+    bursts /= np.sqrt(voice.grain_rate * voice.grain_ms * 2e-3)
+    bursts *= dens
+    exc = fr.gaussian_f32(rng, n) * np.float32(1.0 - dens) * level + bursts
+    f1 = tr._sweep[0] * rng.uniform(0.85, 1.15)
+    f2 = tr._sweep[1] * rng.uniform(0.85, 1.15)
+    step = br._STEP
+    m = -(-n // step)
+    knots = np.minimum(np.arange(m + 1) * step, n - 1)
+    if voice.by_speed:
+        along = v[knots] / max(float(v.max()), 1e-9)
+    else:
+        along = np.linspace(0, 1, n)[knots]
+    lc = np.log(f1) + (np.log(f2) - np.log(f1)) * along
+    centres = np.geomspace(min(f1, f2) / 1.3, min(max(f1, f2) * 1.3, 0.4 * sr), br._N_BANDS)
+    w = np.exp(-0.5 * ((np.log(centres)[:, None] - lc[None, :]) / voice.width) ** 2)
+    w /= np.maximum(w.sum(axis=0), 1e-9)
+    # the weights, linear between the knots, sample by sample
+    t = np.arange(m * step)
+    n_fft = fr.fft_len(n + 1024)
+    f = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    common = (1.0 + 3.0 * tr.values["closeness"] * fr.lowpass_gain(f, 300.0, 1)) * (
+        fr.highpass_gain(f, voice.hp_hz, 2)
+    )
+    total = np.zeros(n_fft // 2 + 1, dtype=np.complex128)
+    for b in range(br._N_BANDS):
+        wb = np.interp(t, np.arange(m + 1) * step, w[b])[:n]
+        gain = fr.bandpass_gain(f, centres[b], voice.q) * common
+        total += np.fft.rfft(wb * exc, n_fft) * gain
+    y = np.fft.irfft(total, n_fft)[: n + 1024]
+    fr.fade(y, sr, 5.0)
+    y *= br._LEVEL[tr.variant] * rng.uniform(0.75, 1.15)
+    peak = max(float(y.max()), -float(y.min()))
+    if peak > br._PEAK:
+        y *= br._PEAK / peak
+    gap = period * rng.uniform(0.85, 1.15)
+    if rng.uniform() < 0.08:
+        gap += rng.uniform(0.3, 1.2)
+    return y, gap
+
+
+@pytest.mark.parametrize(
+    ("variant", "params"),
+    [("mic", {}), ("hair", {}), ("mic", {"closeness": 1.0, "brightness": 1.0})],
+)
+def test_brushing_strokes_are_the_plain_filterbank(variant: str, params: dict) -> None:
+    # the batched, float32 filterbank: the same strokes as the plain formula, to float32
+    # rounding, and the same draws
+    from susurrus import triggers
+
+    fast = triggers.create("brushing", variant, sr=SR, rng=np.random.default_rng(11), **params)
+    slow = triggers.create("brushing", variant, sr=SR, rng=np.random.default_rng(11), **params)
+    for _ in range(4):
+        got, gap = fast._event()
+        ref, ref_gap = _brushing_event_reference(slow)
+        assert gap == ref_gap and got.shape == ref.shape
+        assert np.max(np.abs(got - ref)) < 1e-5 * np.max(np.abs(ref))

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.fft as spf
 import scipy.signal as sps
 
-from ._friction import poisson_times, stroke_profile
+from ._friction import fft_len, poisson_times, stroke_profile
 
 #: the highest peak of one event (−4.4 dBFS)
 PEAK = 0.6
@@ -90,6 +90,7 @@ def swept_band(
     q: float = 0.8,
     common: Callable[[np.ndarray], np.ndarray] | None = None,
     pad: int = 1024,
+    few_sizes: bool = False,
 ) -> np.ndarray:
     """Filter ``exc`` through a band-pass whose centre follows ``exp(log_centre)``.
 
@@ -110,6 +111,12 @@ def swept_band(
         An extra magnitude response ``gain(f_hz)`` applied to the sum (e.g. a high-pass).
     pad
         Ring-out samples appended.
+    few_sizes
+        Take the FFT size from :func:`~susurrus.triggers._friction.fft_len` (few sizes
+        an octave: the FFT plans stay cached, much faster when every call has another
+        length) instead of the smallest 5-smooth size. The filters' zero-phase tails
+        wrap round differently; for an excitation that fades out at both ends (a
+        stroke) the results agree to float32 rounding.
 
     Returns
     -------
@@ -129,7 +136,8 @@ def swept_band(
     # steps are far below the noise's own fluctuation)
     # the steps cover the excitation; beyond it the FFT buffer is zero padding
     n_steps = -(-n // _STEP)
-    n_fft = spf.next_fast_len(max(n + pad, n_steps * _STEP), real=True)
+    size = max(n + pad, n_steps * _STEP)
+    n_fft = fft_len(size) if few_sizes else spf.next_fast_len(size, real=True)
     at = np.minimum(np.arange(n_steps) * _STEP + _STEP // 2, n - 1)
     lc = lc2[:, at]  # (k, steps)
     w = np.exp(-0.5 * ((np.log(centres)[None, :, None] - lc[:, None, :]) / width) ** 2)
@@ -157,8 +165,8 @@ def swept_band(
         body = wb[:, :, : n_steps * _STEP].reshape(k, j1 - j0, n_steps, _STEP)
         np.multiply(w[:, j0:j1, :, None], steps, out=body)
         spec = spf.rfft(wb, axis=-1)
-        for j in range(j0, j1):
-            total += spec[:, j - j0] * bands[j]
+        np.multiply(spec, bands[j0:j1], out=spec)
+        total += spec.sum(axis=1)
     out = np.asarray(spf.irfft(total, n_fft, axis=-1)[:, : n + pad], dtype=np.float64)
     return out[0] if single else out
 

@@ -73,6 +73,14 @@ _VOICE: dict[str, _Voice] = {
 _PEAK = 0.6  # −4.4 dBFS
 _STEP = 32  # samples per step of the filterbank weights
 _N_BANDS = 6  # band-pass bank the sweeping resonance is interpolated on
+_ROWS = 8  # rows of the batched FFT (a multiple of the FFT's float32 SIMD width)
+
+
+@functools.lru_cache(maxsize=64)
+def _squares(n_fft: int, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """The squared rFFT bin frequencies and their squared inverses (float32, cached)."""
+    f, inv_f = _freqs(n_fft, sr)
+    return np.square(f), np.square(inv_f)
 
 
 @functools.lru_cache(maxsize=1)
@@ -149,7 +157,8 @@ class Brushing(EventTrigger):
         self._bed_filter = DirectIIR(np.vstack([hp, lp]))
         self._bed_gain = self._voice.bed / 0.25  # the filtered noise's RMS is ≈ 0.25
         self._commons: dict[int, np.ndarray] = {}
-        self._work = np.zeros((_N_BANDS, 0), dtype=np.float32)
+        self._work = np.zeros((_ROWS, 0), dtype=np.float32)
+        self._gains = np.zeros((2, _N_BANDS, 0), dtype=np.float32)
 
     def _common(self, n_fft: int) -> np.ndarray:
         """The proximity bass and the high-pass on an ``n_fft`` grid (float32, cached)."""
@@ -164,11 +173,33 @@ class Brushing(EventTrigger):
         return g
 
     def _fft_buffer(self, n_fft: int) -> np.ndarray:
-        """A reused ``(_N_BANDS, n_fft)`` float32 work buffer (grown as needed; no fresh
-        pages per stroke)."""
+        """A reused ``(_ROWS, n_fft)`` float32 work buffer (grown as needed; no fresh
+        pages per stroke). Rows from ``_N_BANDS`` on stay zero."""
         if self._work.shape[1] < n_fft:
-            self._work = np.zeros((_N_BANDS, n_fft), dtype=np.float32)
+            self._work = np.zeros((_ROWS, n_fft), dtype=np.float32)
         return self._work[:, :n_fft]
+
+    def _bands(self, n_fft: int, centres: np.ndarray) -> np.ndarray:
+        """The bank's band-passes at ``centres`` (Hz, float32) times :meth:`_common`, on the
+        ``n_fft`` grid: ``(_N_BANDS, n_fft // 2 + 1)`` float32 (a reused buffer).
+
+        ``|H|² = 1 / (1 + x²)`` with ``x = q (f / c − c / f)``; here
+        ``1 + x² = (q / c)² f² + (q c)² / f² + 1 − 2 q²`` (the squares are cached).
+        """
+        n_bins = n_fft // 2 + 1
+        if self._gains.shape[2] < n_bins:
+            self._gains = np.zeros((2, _N_BANDS, n_bins), dtype=np.float32)
+        out, tmp = self._gains[0, :, :n_bins], self._gains[1, :, :n_bins]
+        f2, inv_f2 = _squares(n_fft, self.sr)
+        q = np.float32(self._voice.q)
+        c = centres[:, None]
+        np.multiply(f2, np.square(q / c), out=out)
+        np.multiply(inv_f2, np.square(q * c), out=tmp)
+        out += tmp
+        out += np.float32(1.0) - np.float32(2.0) * q * q
+        np.sqrt(out, out=out)
+        np.divide(self._common(n_fft), out, out=out)
+        return out
 
     def _bed(self, n: int) -> np.ndarray:
         y = self._bed_filter(gaussian_f32(self.rng, n))
@@ -205,36 +236,31 @@ class Brushing(EventTrigger):
         if voice.by_speed:
             along = v[knots] / max(float(v.max()), 1e-9)
         else:
-            along = np.linspace(0, 1, n)[knots]
+            along = knots * (1.0 / (n - 1))  # np.linspace(0, 1, n)[knots]
         lc = np.log(f1) + (np.log(f2) - np.log(f1)) * along
-        centres = np.geomspace(min(f1, f2) / 1.3, min(max(f1, f2) * 1.3, 0.4 * sr), _N_BANDS)
-        w = np.exp(-0.5 * ((np.log(centres)[:, None] - lc[None, :]) / voice.width) ** 2)
+        # geometrically spaced centres (np.geomspace)
+        log_c = np.linspace(
+            np.log(min(f1, f2) / 1.3), np.log(min(max(f1, f2) * 1.3, 0.4 * sr)), _N_BANDS
+        )
+        w = np.exp(-0.5 * ((log_c[:, None] - lc[None, :]) / voice.width) ** 2)
         w /= np.maximum(w.sum(axis=0), 1e-9)
         w32 = w.astype(np.float32)
         slope = (np.diff(w32, axis=1) * np.float32(1.0 / _STEP))[:, :, None]
         n_fft = fft_len(n + 1024)
         buf = self._fft_buffer(n_fft)
-        buf[:, m * _STEP :] = 0.0
-        body = buf[:, : m * _STEP].reshape(_N_BANDS, m, _STEP)
+        buf[:_N_BANDS, m * _STEP :] = 0.0
+        body = buf[:_N_BANDS, : m * _STEP].reshape(_N_BANDS, m, _STEP)
         np.multiply(slope, _ramp(), out=body)
         body += w32[:, :m, None]
         body *= exc32.reshape(1, m, _STEP)
         # the filterbank: each band filters its weighted share of the excitation; the
-        # bands sum in the frequency domain (one inverse transform)
-        f, inv_f = _freqs(n_fft, sr)
-        c = centres.astype(np.float32)[:, None]
-        x = voice.q * (f[None, :] / c - c * inv_f[None, :])
-        bands = 1.0 / np.sqrt(1.0 + x * x)
-        bands *= self._common(n_fft)
-        # band by band: one-row transforms keep the temporaries small (fresh large
-        # arrays cost page faults; a batched transform is no faster here)
-        total = spf.rfft(buf[0])
-        total *= bands[0]
-        for b in range(1, _N_BANDS):
-            spec = spf.rfft(buf[b])
-            spec *= bands[b]
-            total += spec
-        y = spf.irfft(total, n_fft)[: n + 1024]
+        # bands sum in the frequency domain (one inverse transform). All rows in one
+        # batched transform (the spare rows stay zero): several times cheaper a row
+        spec = spf.rfft(buf, axis=-1)[:_N_BANDS]
+        gains = self._bands(n_fft, np.exp(log_c).astype(np.float32))
+        np.multiply(spec, gains, out=spec)
+        total = spec.sum(axis=0)
+        y = spf.irfft(total, n_fft, overwrite_x=True)[: n + 1024]
         fade(y, sr, 5.0)
         y *= _LEVEL[self.variant] * rng.uniform(0.75, 1.15)
         peak = max(float(y.max()), -float(y.min()))

@@ -114,6 +114,7 @@ class Scratching(EventTrigger):
             q=_Q,
             common=self._common,
             pad=512,
+            few_sizes=True,  # the stroke fades in and out: float32 rounding apart
         )
         fade(y, sr, 2.0)
         press = 1.0 if self._direction > 0 else rng.uniform(0.65, 0.9)
