@@ -449,3 +449,64 @@ def test_brushing_strokes_are_the_plain_filterbank(variant: str, params: dict) -
         ref, ref_gap = _brushing_event_reference(slow)
         assert gap == ref_gap and got.shape == ref.shape
         assert np.max(np.abs(got - ref)) < 1e-5 * np.max(np.abs(ref))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_writing_speed_profiles_are_the_stroke_law(seed: int) -> None:
+    # all strokes of a word at once: the same curves as stroke_profile, stroke by stroke
+    from susurrus.triggers.writing import _speed_profiles
+
+    rng = np.random.default_rng(seed)
+    m = rng.integers(2, 700, 7)
+    glides = rng.uniform(0.0, 0.4, 7)
+    knots = rng.standard_normal((7, 6))
+
+    class Knots:
+        def __init__(self, row: np.ndarray) -> None:
+            self.row = row
+
+        def standard_normal(self, k: int) -> np.ndarray:
+            assert k == 6
+            return self.row
+
+    ref = np.concatenate(
+        [
+            fr.stroke_profile(int(mm), Knots(kn), glide=float(g), tremor=0.19)  # type: ignore[arg-type]
+            for mm, g, kn in zip(m, glides, knots, strict=True)
+        ]
+    )
+    got = _speed_profiles(m, glides, knots)
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [8640, 48001, 123457])  # gestures of 0.18 s and more
+def test_crinkling_squeeze_is_the_swell_times_the_smooth_curve(n: int) -> None:
+    # the squeeze, linear between 16-sample steps: the per-sample formula to 2e-3, the
+    # same knots drawn
+    from susurrus.triggers.crinkling import _squeeze
+
+    ref = _swell(n) * np.exp(0.6 * fr.smooth_random(n, np.random.default_rng(n), 6))
+    ref /= ref.mean()
+    got, edges = _squeeze(n, 6, np.random.default_rng(n))
+    assert got.dtype == np.float32 and got.shape == (n,)
+    err = np.abs(got - ref)
+    assert np.max(err) < 1e-2 * ref.max()  # the swell's steep first and last steps
+    assert np.max(err[32:-32]) < 2e-3 * ref.max()
+    assert abs(float(np.mean(got, dtype=np.float64)) - 1.0) < 1e-5
+    np.testing.assert_allclose(edges[:-1], got[::16], rtol=1e-5, atol=1e-6)
+
+
+def test_crinkling_block_poisson_follows_the_intensity() -> None:
+    # the block-wise time rescaling: counts follow the integral of the rate, times
+    # the rate's shape (here a ramp: 3/4 of the events in the second half)
+    from susurrus.triggers.crinkling import _poisson_blocks
+
+    edges = np.linspace(0.0, 2000.0, 3001)  # 3000 blocks of 16 samples = 1 s at 48 kHz
+    rng = np.random.default_rng(5)
+    t = np.concatenate([_poisson_blocks(rng, edges, SR) for _ in range(50)])
+    assert abs(len(t) / 50 - 1000.0) < 3 * np.sqrt(1000.0 / 50)
+    assert np.all((t >= 0) & (t < 3000 * 16))
+    late = np.mean(t >= 1500 * 16)
+    assert abs(late - 0.75) < 0.01
+    assert len(_poisson_blocks(rng, np.zeros(10), SR)) == 0

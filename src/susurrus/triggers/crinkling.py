@@ -12,13 +12,11 @@ import scipy.signal as sps
 
 from . import register
 from ._friction import (
-    decaying_bursts,
     fade,
     fft_len,
+    gaussian_f32,
     highpass_gain,
     pareto_amplitudes,
-    poisson_times,
-    smooth_random,
 )
 from ._strokes import _freqs
 from .base import EventTrigger, Param
@@ -34,6 +32,7 @@ _PEAK = 0.6  # −4.4 dBFS
 _LEVEL = {"paper": 0.07, "plastic": 0.16, "foil": 0.15}
 _PAD = 1024  # ring-out of the zero-phase filters
 _BLOCK = 64  # samples per block of the swell's angle-addition sine
+_STEP = 16  # samples per step of the squeeze curve (linear in between)
 
 
 def resonator_bank(times: np.ndarray, gains: np.ndarray, poles: np.ndarray, n: int) -> np.ndarray:
@@ -106,6 +105,67 @@ def _swell(n: int) -> np.ndarray:
     s[:h] = half
     s[h:] = half[: n - h][::-1]
     return s
+
+
+def _squeeze(n: int, n_knots: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The hand's squeeze over a gesture of ``n`` samples, mean 1: the swell
+    ``sin(πτ)^0.7`` times ``exp(0.6 s(τ))``, ``s`` a smooth random curve through
+    ``n_knots`` Gaussian knots (smoothstep between them, as
+    :func:`~susurrus.triggers._friction.smooth_random`).
+
+    The curve is evaluated every ``_STEP`` samples and is linear in between (it moves
+    over hundreds of milliseconds). Returns the curve (float32, ``n`` samples) and its
+    values at the block edges ``0, _STEP, 2 _STEP, …`` (float64, one more than blocks).
+    """
+    n_knots = max(2, n_knots)
+    knots = rng.standard_normal(n_knots)
+    nb = max(1, -(-n // _STEP))
+    tau = np.minimum(np.arange(nb + 1) * _STEP, n - 1) / max(n - 1, 1)
+    x = tau * (n_knots - 1)
+    j = np.minimum(x.astype(np.int64), n_knots - 2)
+    t = x - j
+    s = t * t * (3.0 - 2.0 * t)  # smoothstep
+    curve = knots[j] * (1.0 - s) + knots[j + 1] * s
+    swell = np.maximum(np.sin(np.pi * tau), 0.0) ** 0.7
+    edges = swell * np.exp(0.6 * curve)
+    fine = _ramps(edges)[:n]
+    scale = 1.0 / max(float(np.mean(fine, dtype=np.float64)), 1e-9)
+    fine *= np.float32(scale)
+    return fine, edges * scale
+
+
+_RAMP = (np.arange(_STEP) / _STEP).astype(np.float32)
+_STEP_SUM = float(np.sum(_RAMP, dtype=np.float64))
+
+
+def _ramps(edges: np.ndarray) -> np.ndarray:
+    """Linear interpolation between ``edges`` spaced ``_STEP`` samples (float32)."""
+    e = edges.astype(np.float32)
+    out = np.empty((len(e) - 1, _STEP), dtype=np.float32)
+    np.multiply((e[1:] - e[:-1])[:, None], _RAMP[None, :], out=out)
+    out += e[:-1, None]
+    return out.reshape(-1)
+
+
+def _poisson_blocks(rng: np.random.Generator, edges_per_s: np.ndarray, sr: int) -> np.ndarray:
+    """Sample indices of a Poisson process whose intensity (per second) is linear
+    between ``edges_per_s``, given every ``_STEP`` samples.
+
+    Time rescaling (as :func:`~susurrus.triggers._friction.poisson_times`) on the
+    cumulative intensity of the blocks: a homogeneous unit-rate process on
+    ``Λ(t) = ∫ rate``, mapped back block by block (uniform within a block).
+    """
+    a = np.maximum(edges_per_s, 0.0)
+    mass = (a[:-1] * _STEP + (a[1:] - a[:-1]) * _STEP_SUM) / sr  # per block
+    lam = np.concatenate([[0.0], np.cumsum(mass)])
+    total = float(lam[-1])
+    if total <= 0:
+        return np.zeros(0, dtype=np.int64)
+    marks = np.sort(rng.uniform(0.0, total, int(rng.poisson(total))))
+    blk = np.clip(np.searchsorted(lam, marks, side="right") - 1, 0, len(mass) - 1)
+    within = (marks - lam[blk]) / np.maximum(mass[blk], 1e-300)
+    off = np.minimum((within * _STEP).astype(np.int64), _STEP - 1)
+    return blk * _STEP + off
 
 
 @functools.lru_cache(maxsize=32)
@@ -222,44 +282,50 @@ class Crinkling(EventTrigger):
         dur = self.values["gesture_s"] * rng.uniform(0.6, 1.4)
         n = int(dur * sr)
         # the squeeze: a swell with random sub-squeezes; mean over the gesture = 1
-        squeeze = _swell(n) * np.exp(0.6 * smooth_random(n, rng, int(rng.integers(4, 9))))
-        squeeze /= max(float(squeeze.mean()), 1e-9)
+        squeeze, knots = _squeeze(n, int(rng.integers(4, 9)), rng)
         # crease avalanches: Poisson events, each 1 + Poisson(cluster) clicks
         cluster = mat["cluster"]
-        events = poisson_times(
-            rng, self.values["crackle_rate_per_s"] / (1.0 + cluster) * squeeze, sr
+        events = _poisson_blocks(
+            rng, knots * (self.values["crackle_rate_per_s"] / (1.0 + cluster)), sr
         )
+        events = events[events < n]
         k = 1 + rng.poisson(cluster, len(events))
         lag = rng.exponential(mat["spread_ms"] * 1e-3 * sr, int(k.sum()))
         idx = np.minimum(np.repeat(events, k) + lag.astype(int), n - 1)
         amp = pareto_amplitudes(rng, len(idx), alpha=mat["alpha"], cap=mat["cap"])
         amp *= squeeze[idx] ** 1.1
-        imp = np.zeros(n)
-        np.add.at(imp, idx, amp)
-        clicks = decaying_bursts(rng, imp, sr, mat["decay_ms"] * rng.uniform(0.8, 1.25))
+        imp = np.bincount(idx, amp, n)
+        # the clicks: each snap a noise burst with an exponential decay
+        c = float(np.exp(-1000.0 / (mat["decay_ms"] * rng.uniform(0.8, 1.25) * sr)))
+        n_fft = fft_len(n + _PAD)
+        buf = self._work(n_fft)
+        np.multiply(sps.lfilter([1.0], [1.0, -c], imp), gaussian_f32(rng, n), out=buf[0, :n])
         centre = min(self._centre_hz * rng.uniform(0.85, 1.18), 0.4 * sr)
-        rustle = rng.standard_normal(n)
-        rustle *= squeeze
-        rustle *= mat["rustle"]
+        # the hands' rustle follows the squeeze
+        np.multiply(gaussian_f32(rng, n), squeeze, out=buf[1, :n])
+        buf[1, :n] *= np.float32(mat["rustle"])
+        buf[:, n:] = 0.0
         # the clicks through the sheet's band (band-pass × high-pass) plus the rustle
         # (low-pass × high-pass): zero-phase filters, both in one batched float32 FFT,
         # summed before one inverse transform
-        n_fft = fft_len(n + _PAD)
-        buf = self._work(n_fft)
-        buf[0, :n] = clicks
-        buf[1, :n] = rustle
-        buf[:, n:] = 0.0
         spec = spf.rfft(buf, axis=-1)
         f, inv_f = _freqs(n_fft, sr)
-        x = mat["q"] * (f * np.float32(1.0 / centre) - np.float32(centre) * inv_f)
-        g_click = 1.0 / np.sqrt(1.0 + x * x)
-        g_click *= _highpass32(n_fft, sr, mat["hp_hz"])
-        x = f * np.float32(1.0 / (1.1 * centre))
-        g_rustle = 1.0 / np.sqrt(1.0 + x * x)
-        g_rustle *= _highpass32(n_fft, sr, 300.0)
-        total = spec[0] * g_click
-        total += spec[1] * g_rustle
-        y = spf.irfft(total, n_fft)[: n + _PAD]
+        q = np.float32(mat["q"])
+        g = np.multiply(f, q / np.float32(centre))
+        g -= np.multiply(inv_f, q * np.float32(centre))
+        g *= g
+        g += np.float32(1.0)
+        np.sqrt(g, out=g)
+        np.divide(_highpass32(n_fft, sr, mat["hp_hz"]), g, out=g)
+        spec[0] *= g
+        g = np.multiply(f, np.float32(1.0 / (1.1 * centre)))
+        g *= g
+        g += np.float32(1.0)
+        np.sqrt(g, out=g)
+        np.divide(_highpass32(n_fft, sr, 300.0), g, out=g)
+        spec[1] *= g
+        spec[0] += spec[1]
+        y = spf.irfft(spec[0], n_fft)[: n + _PAD]
         if mat["modes"]:
             # louder snaps ring in thin-shell / sheet modes (fresh frequencies each gesture)
             hit = np.flatnonzero(imp > 1.6)
@@ -272,9 +338,8 @@ class Crinkling(EventTrigger):
                 f0 = min(rng.uniform(lo, hi) * (0.6 + 0.8 * self.values["brightness"]), 0.42 * sr)
                 r = np.exp(-1000.0 / (mat["ring_ms"] * rng.uniform(0.6, 1.4) * sr))
                 poles[m] = r * np.exp(1j * 2 * np.pi * f0 / sr)
-                # the drive: the big snaps with a random sign and strength (the sign draws
-                # cover the whole gesture, as rng.choice((-1.0, 1.0), n) would)
-                signs = rng.integers(0, 2, n)[hit] * 2.0 - 1.0
+                # the drive: the big snaps with a random sign and strength
+                signs = rng.integers(0, 2, len(hit)) * 2.0 - 1.0
                 gains[m] = imp[hit] * signs * rng.uniform(0.3, 1.0)
             ring = resonator_bank(hit - start, gains, poles, n - start)
             y[start:n] += mat["pop"] * 0.25 * ring

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
+import scipy.signal as sps
 
 from . import register
-from ._friction import decaying_bursts, fade, highpass_gain, lowpass_gain, ridge_impulses
-from ._strokes import RoomTone, peak_guard, speed_profile, swept_band
+from ._friction import fade, gaussian_f32, highpass_gain, lowpass_gain
+from ._strokes import RoomTone, peak_guard, swept_band
 from .base import EventTrigger, Param
 
 JUDGE_SETTINGS: dict[str, dict[str, float]] = {
@@ -81,62 +83,162 @@ class Writing(EventTrigger):
         self._scale = _NATURAL_RATE / self.values["strokes_per_s"]
         self._bright = 2.0 ** (2.0 * (self.values["brightness"] - 0.5))  # ±1 octave
         self._air_hz = min(12000.0 * self._bright, 0.45 * self.sr)  # the top of the grain
-        self._room = RoomTone(self.sr, _BED, hp_hz=100.0, lp_hz=2000.0)
+        self._room = RoomTone(self.sr, _BED, hp_hz=100.0, lp_hz=2000.0, normal=gaussian_f32)
 
     def _bed(self, n: int) -> np.ndarray:
         return self._room(self.rng, n)
 
-    def _stroke_excitation(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """One stroke of ``n`` samples: (excitation, normalised speed profile)."""
+    def _common(self, f: np.ndarray) -> np.ndarray:
+        """The sheet's high-pass times the grain's top, on the rFFT grid ``f`` (cached)."""
+        n_fft = int(round(self.sr / float(f[1]))) if len(f) > 1 else 1
+        return _common_gain(n_fft, self.sr, self._air_hz)
+
+    def _strokes(self, durs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The excitations of a word's strokes of ``durs`` samples, end to end (float32),
+        and their speed profiles normalised to a peak of 1 (float64).
+
+        Every stroke draws its own speed profile, peak speed, tooth spacing and level;
+        the per-sample work (the ridge count, the micro-bursts, the swell) runs once
+        over the whole word.
+        """
         rng, sr = self.rng, self.sr
-        v = speed_profile(n, rng, glide=rng.uniform(0.0, 0.4), tremor=0.19)
-        v_peak = _SPEED_M_S * rng.uniform(0.6, 1.4)
-        tooth = _TOOTH_M * rng.uniform(0.8, 1.25)
-        rate = v_peak * v / tooth
-        slips = ridge_impulses(rng, rate, sr, jitter=_JITTER)
-        hit = np.flatnonzero(slips)
-        slips[hit] *= v[hit] ** _SLIP_POW
-        grains = decaying_bursts(rng, slips, sr, _GRAIN_MS)
-        grains *= 1.0 / np.sqrt(max(float(rate.mean()), 1.0) * _GRAIN_MS * 2e-3)
+        k = len(durs)
+        starts = np.concatenate([[0], np.cumsum(durs)])
+        total = int(starts[-1])
+        # speed profiles: the minimum-jerk law every 16 samples, interpolated linearly
+        m = np.maximum(2, durs // 16)
+        coarse = _speed_profiles(m, rng.uniform(0.0, 0.4, k), rng.standard_normal((k, 6)))
+        c_starts = np.concatenate([[0], np.cumsum(m)])
+        j = np.arange(total) - np.repeat(starts[:-1], durs)
+        x = j * np.repeat((m - 1) / np.maximum(durs - 1, 1), durs)
+        x += np.repeat(c_starts[:-1], durs)
+        v = np.interp(x, np.arange(len(coarse)), coarse)
+        v_peak = _SPEED_M_S * rng.uniform(0.6, 1.4, k)
+        tooth = _TOOTH_M * rng.uniform(0.8, 1.25, k)
+        rate = v * np.repeat(v_peak / tooth, durs)  # slips per second
+        # the ridges passed: a slip at each integer of the (jittered) ridge count
+        phase = gaussian_f32(rng, total).astype(np.float64)
+        phase *= _JITTER
+        phase += 1.0
+        phase *= rate
+        np.cumsum(phase, out=phase)
+        phase /= sr
+        np.floor(phase, out=phase)
+        hit = np.flatnonzero(np.diff(phase) > 0)
+        slips = np.zeros(total)
+        slips[hit] = rng.uniform(0.6, 1.4, len(hit)) * v[hit] ** _SLIP_POW
+        c = float(np.exp(-1000.0 / (_GRAIN_MS * sr)))
+        env = sps.lfilter([1.0], [1.0, -c], slips)
+        grains = gaussian_f32(rng, total)
+        grains *= env
+        mean_rate = np.add.reduceat(rate, starts[:-1]) / durs
+        norm = 1.0 / np.sqrt(np.maximum(mean_rate, 1.0) * _GRAIN_MS * 2e-3)
         share = min(1.0, 0.5 + self.values["pressure"])  # graininess grows with pressure
         if share < 1.0:
-            grains = share * grains + (1.0 - share) * rng.standard_normal(n) * v
-        exc = grains * np.power(v.astype(np.float32), np.float32(_SWELL))
-        k = min(64, n)  # the touch-down tap
-        exc[:k] += _TAP * rng.standard_normal(k) * np.exp(-np.arange(k) / 8.0)
-        exc *= rng.uniform(0.6, 1.0)  # stroke-to-stroke level
-        return exc, v / max(float(v.max()), 1e-9)
+            smooth = gaussian_f32(rng, total)
+            smooth *= v
+            smooth *= np.float32((1.0 - share) / share)
+            smooth /= np.repeat(norm, durs).astype(np.float32)
+            grains += smooth
+            norm *= share
+        level = rng.uniform(0.6, 1.0, k)  # stroke-to-stroke level
+        gain = (norm * level).astype(np.float32)
+        grains *= np.power(v.astype(np.float32), np.float32(_SWELL))
+        taps = gaussian_f32(rng, 64 * k).reshape(k, 64)
+        taps *= _TAP_SHAPE
+        taps *= (level / np.maximum(gain, 1e-30)).astype(np.float32)[:, None]
+        along = v
+        for i in range(k):  # the touch-down tap, the stroke's level and normalised speed
+            a, b = int(starts[i]), int(starts[i + 1])
+            grains[a : a + 64] += taps[i]
+            grains[a:b] *= gain[i]
+            along[a:b] /= max(float(along[a:b].max()), 1e-9)
+        return grains, along
 
     def _event(self) -> tuple[np.ndarray, float]:
         """One word: its strokes and pen lifts, filtered in one batch."""
         rng, sr, s = self.rng, self.sr, self._scale
         n_strokes = int(rng.integers(*_WORD_STROKES))
         pad = 512
-        durs = [max(64, int(rng.uniform(*_DUR_S) * s * sr)) for _ in range(n_strokes)]
-        onsets = [0]
-        for d in durs[:-1]:
-            onsets.append(onsets[-1] + d + int(rng.uniform(*_LIFT_S) * s * sr))  # a lift
-        n_max = max(durs)
+        durs = np.maximum(64, (rng.uniform(*_DUR_S, n_strokes) * s * sr).astype(np.int64))
+        lifts = (rng.uniform(*_LIFT_S, n_strokes - 1) * s * sr).astype(np.int64)
+        onsets = np.concatenate([[0], np.cumsum(durs[:-1] + lifts)])
+        flat, along_flat = self._strokes(durs)
+        n_max = int(durs.max())
         exc = np.zeros((n_strokes, n_max), dtype=np.float32)
         along = np.zeros((n_strokes, n_max))
-        for i, d in enumerate(durs):
-            exc[i, :d], along[i, :d] = self._stroke_excitation(d)
+        a = 0
+        for i, d in enumerate(durs.tolist()):
+            exc[i, :d] = flat[a : a + d]
+            along[i, :d] = along_flat[a : a + d]
+            a += d
         lo = np.log(_SQUEAL_HZ[0] * self._bright)
         hi = np.log(_SQUEAL_HZ[1] * self._bright)
+        along *= hi - lo
+        along += lo
         strokes = swept_band(
             exc,
             sr,
-            lo + (hi - lo) * along,
+            along,
             n_bands=5,
             width=_WIDTH,
             q=_Q,
-            common=lambda f: highpass_gain(f, _HP_HZ, 2) * lowpass_gain(f, self._air_hz, 2),
+            common=self._common,
             pad=pad,
         )
-        y = np.zeros(onsets[-1] + durs[-1] + pad)
-        for i, (o, d) in enumerate(zip(onsets, durs, strict=True)):
-            y[o : o + d + pad] += fade(strokes[i, : d + pad], sr, 1.5)
+        y = np.zeros(int(onsets[-1] + durs[-1]) + pad)
+        for o, d, stroke in zip(onsets.tolist(), durs.tolist(), strokes, strict=True):
+            y[o : o + d + pad] += fade(stroke[: d + pad], sr, 1.5)
         y *= _LEVEL * (0.5 + self.values["pressure"])
         peak_guard(y)
         gap = (onsets[-1] + durs[-1]) / sr + rng.uniform(*_WORD_S) * s  # between words
         return y, gap
+
+
+def _speed_profiles(m: np.ndarray, glides: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Speed profiles (peak ≈ 1) of strokes of ``m[i]`` samples, end to end.
+
+    The law of :func:`~susurrus.triggers._friction.stroke_profile` for all strokes at
+    once: the minimum-jerk bell ``16 τ² (1 − τ)²`` (Flash & Hogan 1985) blended with a
+    plateau with raised-cosine ramps (``glides[i]`` = the plateau's share), times a
+    tremor linear between the ``1 + 0.19 knots[i]`` (six knots over the stroke).
+    """
+    stroke = np.repeat(np.arange(len(m)), m)
+    first = np.concatenate([[0], np.cumsum(m)[:-1]])
+    tau = (np.arange(len(stroke)) - first[stroke]) / (m - 1)[stroke]
+    rev = 1.0 - tau
+    g = glides[stroke]
+    bell = tau * rev
+    bell *= bell
+    bell *= 16.0 * (1.0 - g)
+    ramp = np.maximum(1e-3, (1.0 - glides) / 2.0)[stroke]
+    edge = np.minimum(tau, rev) / ramp  # the ramps are exactly 1 between them
+    np.minimum(edge, 1.0, out=edge)
+    plateau = np.cos(np.pi * edge)
+    plateau *= -0.5
+    plateau += 0.5
+    plateau *= g
+    bell += plateau
+    # the tremor: linear between six knots
+    pos = tau * 5.0
+    seg = np.minimum(pos.astype(np.int64), 4)
+    pos -= seg
+    kn = 1.0 + 0.19 * knots
+    tremor = kn[stroke, seg]
+    tremor += (kn[stroke, seg + 1] - tremor) * pos
+    bell *= tremor
+    np.maximum(bell, 0.0, out=bell)
+    return bell
+
+
+#: the touch-down tap's decay over its 64 samples
+_TAP_SHAPE = (_TAP * np.exp(-np.arange(64) / 8.0)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=64)
+def _common_gain(n_fft: int, sr: int, air_hz: float) -> np.ndarray:
+    """High-pass at ``_HP_HZ`` times low-pass at ``air_hz`` on the ``n_fft`` rFFT grid."""
+    f = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    g = (highpass_gain(f, _HP_HZ, 2) * lowpass_gain(f, air_hz, 2)).astype(np.float32)
+    g.flags.writeable = False
+    return g
