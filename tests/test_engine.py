@@ -345,3 +345,13 @@ def test_script_source_reads_are_block_size_independent_and_stop_without_loop() 
     once = _script_source(loop=False)
     y = once.read(once.n + 16000)
     assert np.max(np.abs(y[:, : once.n])) > 0.1 and not np.any(y[:, once.n :])
+
+
+def test_the_next_repetition_is_voiced_ahead_and_old_ones_are_dropped() -> None:
+    src = _script_source()
+    period = src.n - src.x
+    src.read(16000)
+    assert 1 in src._pending or 1 in src._cache  # voicing 1 started long before it is due
+    src.read(period + src.x)  # now past the crossfade into repetition 1
+    src.read(16000)
+    assert sorted(src._cache) == [1] and 2 in src._pending

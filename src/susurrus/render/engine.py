@@ -18,12 +18,14 @@ the leveler and limiter take off.
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -128,9 +130,11 @@ class ScriptSource:
     samples (``crossfade_s``) with equal power: the script's closing pause is the
     gap. Without ``loop`` the first voicing plays once, then silence.
 
-    State: the read position (``_pos``, output samples) and a cache of the voicings
-    in use. Any position can be read directly, so a rebuilt live layer continues
-    where the old one was.
+    State: the read position (``_pos``, output samples), the voicings in use (one,
+    two across a crossfade) and the next one, voiced in the background while the
+    current one plays (a voicing takes a second or two; a live stream renders only
+    about a second ahead). Any position can be read directly, so a rebuilt live
+    layer continues where the old one was.
     """
 
     def __init__(self, script: Script, *, sr: int, seed: np.random.SeedSequence, loop: bool,
@@ -139,6 +143,7 @@ class ScriptSource:
         self._seed = seed
         self.channels = 2 if stereo else 1
         self._cache: dict[int, np.ndarray] = {}
+        self._pending: dict[int, Future[np.ndarray]] = {}
         first = self._voicing(0)
         self.n = first.shape[1]
         self.x = min(int(crossfade_s * sr), self.n // 3) if loop else 0
@@ -146,17 +151,28 @@ class ScriptSource:
         self._fade_in, self._fade_out = np.sin(0.5 * np.pi * t), np.cos(0.5 * np.pi * t)
         self._pos = 0
 
+    def _voice(self, k: int) -> np.ndarray:
+        from ..scene.scripts import render_script
+
+        seq = np.random.SeedSequence(self._seed.entropy, spawn_key=(*self._seed.spawn_key, k))
+        return render_script(self.script, sr=self.sr, rng=np.random.default_rng(seq))
+
     def _voicing(self, k: int) -> np.ndarray:
         hit = self._cache.get(k)
         if hit is None:
-            from ..scene.scripts import render_script
-
-            seq = np.random.SeedSequence(self._seed.entropy, spawn_key=(*self._seed.spawn_key, k))
-            hit = render_script(self.script, sr=self.sr, rng=np.random.default_rng(seq))
-            for old in [j for j in self._cache if j < k - 1]:
-                del self._cache[old]
+            pending = self._pending.pop(k, None)
+            hit = pending.result() if pending is not None else self._voice(k)
             self._cache[k] = hit
         return hit
+
+    def _prefetch(self, k: int) -> None:
+        """Start voicing repetition ``k`` in the background (a voicing takes up to a
+        second or two; a live stream renders only about a second ahead)."""
+        if k in self._cache or k in self._pending:
+            return
+        for old in [j for j in self._pending if j < k]:
+            self._pending.pop(old).cancel()
+        self._pending[k] = _voicing_pool().submit(self._voice, k)
 
     def read(self, n: int) -> np.ndarray:
         out = np.zeros((self.channels, n))
@@ -165,6 +181,8 @@ class ScriptSource:
         period = self.n - self.x
         k_lo = max(0, (p0 - self.n) // period + 1)
         k_hi = (p1 - 1) // period if self.loop else 0
+        for old in [j for j in self._cache if j < k_lo]:  # behind the read position
+            del self._cache[old]
         for k in range(k_lo, k_hi + 1):
             s = k * period
             a, b = max(p0, s), min(p1, s + self.n)
@@ -179,7 +197,16 @@ class ScriptSource:
                 tail = i >= self.n - self.x
                 y[tail] *= self._fade_out[i[tail] - (self.n - self.x)]
             out[:, a - p0 : b - p0] += y
+        if self.loop:
+            self._prefetch(p1 // period + 1)
         return out
+
+
+@functools.cache
+def _voicing_pool() -> ThreadPoolExecutor:
+    """Background voicing of script repetitions (espeak-ng runs as a subprocess, so a
+    thread suffices); shared, two at a time."""
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="susurrus-voicing")
 
 
 class LayerStream:
