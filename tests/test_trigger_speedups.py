@@ -510,3 +510,96 @@ def test_crinkling_block_poisson_follows_the_intensity() -> None:
     late = np.mean(t >= 1500 * 16)
     assert abs(late - 0.75) < 0.01
     assert len(_poisson_blocks(rng, np.zeros(10), SR)) == 0
+
+
+@pytest.mark.parametrize("m", [2, 3, 17, 1700])
+def test_page_turning_upsample_is_linear_interpolation(m: int) -> None:
+    from susurrus.triggers.page_turning import _STEP, _upsample
+
+    knots = np.random.default_rng(m).standard_normal(m)
+    got = _upsample(knots)
+    t = np.arange(_STEP * (m - 1) + 1)
+    ref = np.interp(t, np.arange(m) * _STEP, knots)
+    assert got.dtype == np.float32 and got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6 * np.max(np.abs(knots)))
+
+
+def test_page_turning_step_poisson_follows_the_intensity() -> None:
+    # a ramp of 0 → 2000 /s over 1 s: 1000 events, 3/4 of them in the second half
+    from susurrus.triggers.page_turning import _poisson_steps
+
+    knots = np.linspace(0.0, 2000.0, 3001)
+    rng = np.random.default_rng(5)
+    t = np.concatenate([_poisson_steps(rng, knots, SR) for _ in range(50)])
+    assert abs(len(t) / 50 - 1000.0) < 3 * np.sqrt(1000.0 / 50)
+    assert np.all((t >= 0) & (t < 3000 * 16))
+    assert abs(np.mean(t >= 1500 * 16) - 0.75) < 0.01
+    assert len(_poisson_steps(rng, np.zeros(10), SR)) == 0
+
+
+def test_page_turning_contacts_have_the_power_of_contact_noise() -> None:
+    # the power of contact_noise at the same rate (the same normalisation), bursts
+    # follow the rate
+    from susurrus.triggers._strokes import contact_noise
+    from susurrus.triggers.page_turning import _contacts
+
+    n = 4 * SR
+    rng = np.random.default_rng(3)
+    got = _contacts(rng, np.full(n // 16 + 1, 3000.0), n, SR, decay_ms=2.5)
+    ref = contact_noise(np.random.default_rng(3), np.full(n, 3000.0), SR, decay_ms=2.5)
+    assert got.dtype == np.float32 and got.shape == (n,)
+    p_got, p_ref = np.mean(got.astype(np.float64) ** 2), np.mean(ref**2)
+    assert abs(p_got / p_ref - 1.0) < 0.05
+    half = _contacts(rng, np.linspace(0.0, 2000.0, n // 16 + 1), n, SR, decay_ms=0.6, spread=0.8)
+    e = half.astype(np.float64) ** 2
+    assert np.sum(e[n // 2 :]) > 2.0 * np.sum(e[: n // 2])  # the ramp: 3/4 of the contacts late
+
+
+@pytest.mark.parametrize("n_fft", [4608, 27648, 28125])
+def test_page_turning_gains_are_the_butterworth_formulas(n_fft: int) -> None:
+    from susurrus.triggers.page_turning import _band_gain, _highpass150, _slap_gain
+
+    f = np.fft.rfftfreq(n_fft, 1.0 / SR)
+    ref = fr.highpass_gain(f, 1100.0, 2) * fr.lowpass_gain(f, 6000.0, 2)
+    np.testing.assert_allclose(_band_gain(n_fft, SR, 1100.0, 6000.0), ref, rtol=2e-6, atol=1e-12)
+    slap = fr.highpass_gain(f, 150.0, 2) * fr.lowpass_gain(f, 1800.0, 2)
+    np.testing.assert_allclose(_slap_gain(n_fft, SR), slap, rtol=2e-6, atol=1e-12)
+    hp = fr.highpass_gain(f, 150.0, 2)
+    np.testing.assert_allclose(_highpass150(f), hp, rtol=2e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [4001, 27201])
+def test_page_turning_paper_filter_is_shape(n: int) -> None:
+    # the float32 product on a few-sizes FFT: the old float64 `shape` to float32 rounding
+    # for an excitation that fades in and out (a bend), ring-out included
+    import scipy.fft as spf
+
+    from susurrus.triggers.page_turning import _PAD, _band_gain
+
+    rng = np.random.default_rng(n)
+    taper = np.sin(np.pi * np.linspace(0.0, 1.0, n)) ** 2
+    exc = rng.standard_normal(n) * taper
+
+    def paper(f: np.ndarray) -> np.ndarray:
+        return fr.highpass_gain(f, 900.0, 2) * fr.lowpass_gain(f, 5000.0, 2)
+
+    ref = fr.shape(exc, SR, paper, pad=_PAD)
+    n_fft = fr.fft_len(n + _PAD)
+    spec = spf.rfft(exc.astype(np.float32), n_fft)
+    spec *= _band_gain(n_fft, SR, 900.0, 5000.0)
+    got = spf.irfft(spec, n_fft)[: n + _PAD]
+    assert got.shape == ref.shape
+    assert np.max(np.abs(got - ref)) < 1e-5 * np.max(np.abs(ref))
+
+
+def test_page_turning_events_fit_and_keep_their_level() -> None:
+    from susurrus import triggers
+    from susurrus.triggers._strokes import PEAK
+
+    tr = triggers.create("page-turning", "default", sr=SR, rng=np.random.default_rng(4))
+    for _ in range(6):
+        y, gap = tr._event()
+        assert y.dtype == np.float32 and np.all(np.isfinite(y))
+        assert 0.7 * 0.9 * SR < len(y) - 1024 < 1.2 * 0.9 * SR + 1
+        assert 0.05 < np.max(np.abs(y)) <= PEAK + 1e-6
+        assert gap > len(y) / SR - 1024 / SR + 0.19

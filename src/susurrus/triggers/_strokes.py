@@ -182,8 +182,11 @@ def contact_noise(
     """Dense fibre contacts: Poisson bursts of noise decaying over ``decay_ms``.
 
     Contact times follow the intensity ``rate_per_s``; amplitudes are nearly uniform
-    (log-normal, ``spread`` in natural-log units). The result has unit power where the
-    rate equals its mean over the stroke.
+    (log-normal, ``spread`` in natural-log units). The envelope is shot noise, scaled
+    by ``1 / sqrt(r̄ τ / 2)`` (``r̄`` the mean rate, ``τ`` the decay): that makes the
+    envelope's *fluctuation* about unit where the rate is ``r̄``; its mean adds to that,
+    so the power there is ``exp(2 s²) + 2 r̄ τ exp(s²)`` (``s`` = ``spread``): about
+    2.3 at 200 contacts/s and 17.6 at 3000/s with a 2.5 ms decay.
     """
     n = len(rate_per_s)
     idx = poisson_times(rng, rate_per_s, sr)
