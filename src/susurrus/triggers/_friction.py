@@ -264,6 +264,25 @@ def poisson_times(rng: np.random.Generator, rate_per_s: np.ndarray, sr: int) -> 
     return np.minimum(np.searchsorted(lam, marks), len(lam) - 1)
 
 
+def poisson_steps(rng: np.random.Generator, mass: np.ndarray, step: int) -> np.ndarray:
+    """Sample indices of a Poisson process given its expected count ``mass[j]`` in each
+    step ``j`` of ``step`` samples (for an intensity known on a coarse grid).
+
+    Time rescaling (as :func:`poisson_times`) on the steps' cumulative mass: a
+    homogeneous unit-rate process on ``Λ``, mapped back step by step (uniform within
+    a step).
+    """
+    lam = np.concatenate([[0.0], np.cumsum(mass)])
+    total = float(lam[-1])
+    if total <= 0:
+        return np.zeros(0, dtype=np.int64)
+    marks = np.sort(rng.uniform(0.0, total, int(rng.poisson(total))))
+    blk = np.clip(np.searchsorted(lam, marks, side="right") - 1, 0, len(mass) - 1)
+    within = (marks - lam[blk]) / np.maximum(mass[blk], 1e-300)
+    off = np.minimum((within * step).astype(np.int64), step - 1)
+    return blk * step + off
+
+
 def impulse_train(
     rng: np.random.Generator,
     rate_per_s: np.ndarray,

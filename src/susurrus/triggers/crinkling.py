@@ -17,6 +17,7 @@ from ._friction import (
     gaussian_f32,
     highpass_gain,
     pareto_amplitudes,
+    poisson_steps,
 )
 from ._strokes import _freqs
 from .base import EventTrigger, Param
@@ -151,21 +152,11 @@ def _poisson_blocks(rng: np.random.Generator, edges_per_s: np.ndarray, sr: int) 
     """Sample indices of a Poisson process whose intensity (per second) is linear
     between ``edges_per_s``, given every ``_STEP`` samples.
 
-    Time rescaling (as :func:`~susurrus.triggers._friction.poisson_times`) on the
-    cumulative intensity of the blocks: a homogeneous unit-rate process on
-    ``Λ(t) = ∫ rate``, mapped back block by block (uniform within a block).
+    (:func:`~susurrus.triggers._friction.poisson_steps` on each block's expected count.)
     """
     a = np.maximum(edges_per_s, 0.0)
     mass = (a[:-1] * _STEP + (a[1:] - a[:-1]) * _STEP_SUM) / sr  # per block
-    lam = np.concatenate([[0.0], np.cumsum(mass)])
-    total = float(lam[-1])
-    if total <= 0:
-        return np.zeros(0, dtype=np.int64)
-    marks = np.sort(rng.uniform(0.0, total, int(rng.poisson(total))))
-    blk = np.clip(np.searchsorted(lam, marks, side="right") - 1, 0, len(mass) - 1)
-    within = (marks - lam[blk]) / np.maximum(mass[blk], 1e-300)
-    off = np.minimum((within * _STEP).astype(np.int64), _STEP - 1)
-    return blk * _STEP + off
+    return poisson_steps(rng, mass, _STEP)
 
 
 @functools.lru_cache(maxsize=32)

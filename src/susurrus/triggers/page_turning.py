@@ -11,7 +11,14 @@ import scipy.fft as spf
 import scipy.signal as sps
 
 from . import register
-from ._friction import fade, fft_len, gaussian_f32, smooth_random, stroke_profile_f32
+from ._friction import (
+    fade,
+    fft_len,
+    gaussian_f32,
+    poisson_steps,
+    smooth_random,
+    stroke_profile_f32,
+)
 from ._strokes import RoomTone, peak_guard, swept_band
 from .base import EventTrigger, Param
 
@@ -55,23 +62,11 @@ def _poisson_steps(rng: np.random.Generator, rate_knots: np.ndarray, sr: int) ->
     """Sample indices of a Poisson process whose intensity (per second) is linear between
     ``rate_knots``, given every ``_STEP`` samples.
 
-    Time rescaling (as :func:`~susurrus.triggers._friction.poisson_times`) on the
-    cumulative intensity of the steps: a homogeneous unit-rate process on
-    ``Λ(t) = ∫ rate``, mapped back step by step (uniform within a step).
+    (:func:`~susurrus.triggers._friction.poisson_steps` on each step's expected count.)
     """
     a = np.maximum(np.asarray(rate_knots, dtype=np.float64), 0.0)
     mass = (a[:-1] + a[1:]) * (0.5 * _STEP / sr)  # expected events per step
-    lam = np.empty(len(mass) + 1)
-    lam[0] = 0.0
-    np.cumsum(mass, out=lam[1:])
-    total = float(lam[-1])
-    if total <= 0:
-        return np.zeros(0, dtype=np.int64)
-    marks = np.sort(rng.uniform(0.0, total, int(rng.poisson(total))))
-    blk = np.clip(np.searchsorted(lam, marks, side="right") - 1, 0, len(mass) - 1)
-    within = (marks - lam[blk]) / np.maximum(mass[blk], 1e-300)
-    off = np.minimum((within * _STEP).astype(np.int64), _STEP - 1)
-    return blk * _STEP + off
+    return poisson_steps(rng, mass, _STEP)
 
 
 def _contacts(

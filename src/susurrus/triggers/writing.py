@@ -10,7 +10,7 @@ import numpy as np
 import scipy.signal as sps
 
 from . import register
-from ._friction import fade, gaussian_f32, highpass_gain, lowpass_gain
+from ._friction import fade, gaussian_f32, highpass_gain, lowpass_gain, ridge_impulses
 from ._strokes import RoomTone, peak_guard, swept_band
 from .base import EventTrigger, Param
 
@@ -117,16 +117,9 @@ class Writing(EventTrigger):
         tooth = _TOOTH_M * rng.uniform(0.8, 1.25, k)
         rate = v * np.repeat(v_peak / tooth, durs)  # slips per second
         # the ridges passed: a slip at each integer of the (jittered) ridge count
-        phase = gaussian_f32(rng, total).astype(np.float64)
-        phase *= _JITTER
-        phase += 1.0
-        phase *= rate
-        np.cumsum(phase, out=phase)
-        phase /= sr
-        np.floor(phase, out=phase)
-        hit = np.flatnonzero(np.diff(phase) > 0)
-        slips = np.zeros(total)
-        slips[hit] = rng.uniform(0.6, 1.4, len(hit)) * v[hit] ** _SLIP_POW
+        slips = ridge_impulses(rng, rate, sr, jitter=_JITTER, normal=gaussian_f32)
+        hit = np.flatnonzero(slips)
+        slips[hit] *= v[hit] ** _SLIP_POW
         c = float(np.exp(-1000.0 / (_GRAIN_MS * sr)))
         env = sps.lfilter([1.0], [1.0, -c], slips)
         grains = gaussian_f32(rng, total)
