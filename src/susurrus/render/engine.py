@@ -2,10 +2,10 @@
 
 Memory is constant in the session length: every layer streams, the master chain
 holds only its look-ahead, and files are written in chunks by a second thread.
-The layers are summed in fixed groups (:func:`layer_groups`); a long render runs
-each group in its own worker process (:mod:`susurrus.render.workers`), so every
-core renders while the parent masters and encodes — and the samples are the same
-as rendering the groups in turn here.
+The layers are summed in fixed groups (:func:`layer_groups`); on a machine with
+enough cores a long render runs all groups but the last in a worker process
+(:mod:`susurrus.render.workers`) while this one renders the last, masters and
+encodes — and the samples are the same as rendering the groups in turn here.
 
 Loudness: a seeded calibration pre-pass renders the first minute of the steady
 part of every layer (the same seeds as the real render, so for short sessions
@@ -38,7 +38,7 @@ from ..dsp import StreamingFIR, decorrelation_filters
 from ..errors import AudioFileError, ParameterError
 from ..loudness import KWeighting, gated_integrated_lufs
 from ..scene.model import Layer, Scene
-from ..scene.scripts import Script
+from ..scene.scripts import Script, render_script
 from ..units import db_to_amp
 from .activity import ActivityEnvelope
 from .master import MasterChain, fade_gains
@@ -152,8 +152,6 @@ class ScriptSource:
         self._pos = 0
 
     def _voice(self, k: int) -> np.ndarray:
-        from ..scene.scripts import render_script
-
         seq = np.random.SeedSequence(self._seed.entropy, spawn_key=(*self._seed.spawn_key, k))
         return render_script(self.script, sr=self.sr, rng=np.random.default_rng(seq))
 
