@@ -313,3 +313,39 @@ def test_posterior_does_not_depend_on_rating_order():
     assert np.array_equal(a.posterior()[0], b.posterior()[0])
     assert np.array_equal(a.posterior()[1], b.posterior()[1])
     assert a.top(18) == b.top(18)
+
+
+def _simulated_overlaps(n_listeners: int, n_ratings: int, *, chooser: str) -> float:
+    """Mean top-3 overlap for simulated listeners (the benchmark's model, smaller)."""
+    mu0 = np.array([prior_mean(f) for f in FAMILY_IDS])
+    rng = np.random.default_rng(2024)
+    overlaps = []
+    for j in range(n_listeners):
+        true = np.clip(mu0 + rng.normal(0, 1) + rng.normal(0, rng.uniform(0.5, 3.0), len(mu0)), 0, 10)
+        noise = np.random.default_rng(rng.integers(2**31))
+        order = np.random.default_rng(j + 99)
+        p = ListenerProfile("sim", seed=j)
+        for _ in range(n_ratings):
+            if chooser == "model":
+                spec = next_clip(p)
+                fam, cid = spec["family"], spec["id"]
+            else:
+                fam, cid = FAMILY_IDS[int(order.integers(len(FAMILY_IDS)))], None
+            i = FAMILY_IDS.index(fam)
+            t, r = (int(np.clip(np.rint(true[i] + noise.normal(0, 1.5)), 0, 10)) for _ in range(2))
+            if cid is None:
+                p.rate(fam, tingles=t, relax=r)
+            else:
+                p.rate(clip_id=cid, tingles=t, relax=r)
+        top = {FAMILY_IDS[i] for i in np.argsort(-true)[:3]}
+        overlaps.append(len(top & set(p.top(3))) / 3)
+    return float(np.mean(overlaps))
+
+
+def test_discovery_finds_favourites_faster_than_random_order():
+    # 60 simulated listeners, 24 noisy ratings each (benchmarks/personalise.py runs 200
+    # with aversions): the chooser must beat rating random families by a clear margin
+    model = _simulated_overlaps(60, 24, chooser="model")
+    random_order = _simulated_overlaps(60, 24, chooser="random")
+    assert model >= 0.68, model
+    assert model - random_order >= 0.06, (model, random_order)

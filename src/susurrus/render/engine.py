@@ -247,7 +247,7 @@ class LayerStream:
             self._decorrelate = StreamingFIR(taps, dtype=np.float32)
             # whole FFT frames: each chunk fills one _DIFFUSE_FFT-point transform
             self._diffuse_chunk = _DIFFUSE_FFT - taps.shape[1] + 1
-            self._diffuse_buf = np.zeros((2, 0))
+            self._diffuse_buf = np.zeros((2, 0), dtype=np.float32)
         if not diffuse:
             from ..spatial import make_spatializer
 
@@ -261,7 +261,7 @@ class LayerStream:
         self._pos = 0
 
     def read(self, n: int, *, with_activity: bool = True) -> np.ndarray:
-        """The next ``n`` stereo samples (float64 ``(2, n)``).
+        """The next ``n`` stereo samples (float32 ``(2, n)``).
 
         The spatial stage's latency is pre-rolled on the first read (its first
         ``latency_samples`` are dropped), so a layer starts at full level at t = 0.
@@ -275,17 +275,19 @@ class LayerStream:
         if self._decorrelate is not None:  # diffuse: the mono source decorrelated onto both ears
             y = self._diffuse(n)
         else:
-            y = np.asarray(self._sources[0].read(n), dtype=np.float64)
+            y = np.asarray(self._sources[0].read(n), dtype=np.float32)
+        # single precision throughout: a layer's samples are float32 from its source on,
+        # and a 24-bit file needs no more
         if with_activity and self.layer.activity.pattern != "continuous":
             t = (self._pos + np.arange(n)) / self.sr
             env = self.envelope(t)
             constant = env[0] == env[-1] and np.ptp(env) == 0.0
-            y = y * (self.gain * env[0]) if constant else y * (self.gain * env)
+            y = y * np.float32(self.gain * env[0]) if constant else y * (self.gain * env).astype(np.float32)
         else:
-            y = y * self.gain
+            y = y * np.float32(self.gain)
         self._pos += n
         if self.spatial is not None:
-            y = np.asarray(self.spatial(y.astype(np.float32)), dtype=np.float64)
+            y = np.asarray(self.spatial(y), dtype=np.float32)
         return y
 
 
@@ -329,7 +331,7 @@ class LayerStream:
                 x = self._sources[0].read(self._diffuse_chunk)[0]
                 parts.append(self._decorrelate(x))
                 have += self._diffuse_chunk
-            buf = np.concatenate(parts, axis=1, dtype=np.float64)
+            buf = np.concatenate(parts, axis=1, dtype=np.float32)
         y, self._diffuse_buf = buf[:, :n], buf[:, n:]
         return y
 
@@ -378,8 +380,8 @@ def trim_heap() -> None:
 
 
 def group_block(layers: Sequence[LayerStream], n: int, channels: int) -> np.ndarray:
-    """The next ``n`` samples of a group of layers, summed in layer order (float64)."""
-    mix = np.zeros((channels, n))
+    """The next ``n`` samples of a group of layers, summed in layer order (float32)."""
+    mix = np.zeros((channels, n), dtype=np.float32)
     for ls in layers:
         mix += _downmix(ls.read(n), channels)
     return mix

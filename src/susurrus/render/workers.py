@@ -14,7 +14,7 @@ Protocol (parent → worker, pickled): first ``(scene, indices, channels)``; the
 ``("calibrate", window, block_size)``, then
 ``("stream", total, block_size)``. Worker → parent, every message one frame of bytes
 whose first byte is the tag: ``C`` + the pickled hop energies and mix shape (the
-float32 mix follows raw, in a frame of its own), ``D`` + a float64
+float32 mix follows raw, in a frame of its own), ``D`` + a float32
 block (``channels × n``, C order), ``E`` + a pickled exception. A worker ignores
 SIGINT (the parent decides what an interrupt means) and ends when its pipe closes,
 so it never outlives its parent's interest in it.
@@ -137,7 +137,7 @@ class GroupWorker:
 
     def next_block(self, n: int) -> np.ndarray:
         data = self._recv(b"D")
-        y = np.frombuffer(data, dtype=np.float64).reshape(self.channels, -1)
+        y = np.frombuffer(data, dtype=np.float32).reshape(self.channels, -1)
         if y.shape[1] != n:
             raise SusurrusError(f"render worker sent {y.shape[1]} samples, expected {n}")
         return y
