@@ -21,9 +21,11 @@ out at about the same loudness as if played on both ears.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.signal as sps
+from scipy import sparse
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from ..dsp import next_pow2
@@ -211,19 +213,38 @@ class HRTFTable:
     interp: DirectionInterpolator
     n_taps: int
 
+    @cached_property
+    def _by_ear(self) -> np.ndarray:
+        """The spectra stacked ear by ear, as float32 (re, im) rows: (2M, 2(H+1))."""
+        m = len(self.spectra)
+        return np.ascontiguousarray(self.spectra.transpose(1, 0, 2)).view(np.float32).reshape(2 * m, -1)
+
     def filters(
-        self, azimuth_deg: np.ndarray, elevation_deg: np.ndarray, gain: np.ndarray
+        self,
+        azimuth_deg: np.ndarray,
+        elevation_deg: np.ndarray,
+        gain: np.ndarray,
+        *,
+        ear_first: bool = False,
     ) -> np.ndarray:
-        """Interpolated HRTF spectra (K, 2, H + 1) complex64 for K directions times ``gain``."""
+        """Interpolated HRTF spectra (K, 2, H + 1) complex64 for K directions times ``gain``.
+
+        With ``ear_first`` the result is laid out (2, K, H + 1) instead (each ear's
+        K spectra contiguous, as the streaming renderer uses them).
+        """
         idx, w = self.interp(azimuth_deg, elevation_deg)
+        k, m = len(idx), len(self.spectra)
         wg = (w * np.asarray(gain, dtype=np.float64).reshape(-1, 1)).astype(np.float32)
-        # weighted sum of the three aligned spectra, on the float32 view (re, im pairs)
-        sv = self.spectra.view(np.float32)[idx]  # (K, 3, 2, 2(H+1))
-        out = np.einsum("kj,kjeb->keb", wg, sv).view(np.complex64)
         d = np.einsum("kj,kje->ke", w, self.delays[idx])  # (K, 2) samples
         q = np.clip(np.rint(d * DELAY_STEPS).astype(np.int64), 0, len(self.ramps) - 1)
-        out *= self.ramps[q]
-        return out
+        # weighted sum of the three aligned spectra as a sparse, block-diagonal (2K, 2M)
+        # weight matrix times the ear-stacked table (float32 re, im pairs): no (K, 3, …) gather
+        cols = np.concatenate([idx, idx + m]).ravel()
+        indptr = np.arange(0, 6 * k + 1, 3)  # three weights a row
+        weights = sparse.csr_matrix((np.tile(wg.ravel(), 2), cols, indptr), shape=(2 * k, 2 * m))
+        out = np.asarray(weights @ self._by_ear).view(np.complex64).reshape(2, k, -1)
+        out *= self.ramps[q.T]
+        return out if ear_first else np.ascontiguousarray(out.transpose(1, 0, 2))
 
     def impulse_response(self, azimuth_deg: float, elevation_deg: float) -> np.ndarray:
         """The interpolated HRIR pair (2, 2H) at one direction (float64; for inspection)."""

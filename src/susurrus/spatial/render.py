@@ -1,13 +1,17 @@
 """The streaming spatial stage: one mono layer in, two ears out.
 
 Binaural mode convolves the layer with the interpolated HRIR of its current
-direction (see :mod:`susurrus.spatial.hrtf`) by uniformly partitioned FFT
-convolution (overlap-save, FFT size 2H for a hop of H ≈ 10 ms). At every hop
-boundary the filter for that instant is computed from the motion path; within a
-hop the output cross-fades linearly from the convolution with the filter at the
-hop's start to the one with the filter at its end. The filter therefore changes
-continuously, sample by sample, so a moving source has no clicks and no zipper
-noise.
+direction (see :mod:`susurrus.spatial.hrtf`) by FFT convolution in hops of
+H ≈ 10 ms (FFT size 2H; the HRIRs are shorter than H). A static source uses
+overlap-save with its one filter. For a moving source the filter of every hop
+boundary is computed from the motion path (in fixed groups of boundaries), and
+each input sample is filtered by a linear cross-fade of the filters at the
+start and at the end of its hop: hop k's input is split into ``x·(1-w)`` and
+``x·w`` (w rising from 0 to 1 across the hop), each zero-padded to 2H, and by
+linearity ``X_a·F_k + X_b·F_k+1`` needs one inverse FFT per ear; the hops'
+outputs are overlap-added. The filter therefore changes continuously, sample
+by sample (following the source's emission time), so a moving source has no
+clicks and no zipper noise.
 
 Pan mode (speakers, or a layer that opts out of binaural rendering) is a
 constant-power pan from the lateral component of the direction, ``sin(az)·cos(el)``,
@@ -26,8 +30,9 @@ microphone's proximity effect, ``|1 + 1/(2jkr)|`` relative to 0.5 m (capped at
 to ISO 9613-1 at 20 °C, 50 % RH).
 
 State kept between blocks: the unprocessed tail of the input (less than one
-hop), the previous hop of input (for overlap-save), the output queue, the hop
-counter (the motion clock), and the filter of the last hop boundary. The output
+hop), the previous hop of input (static overlap-save) or the overlap-add tail
+(moving), the output queue, the hop counter (the motion clock), and the current
+groups of boundary filters. The output
 is delayed by exactly one hop (:attr:`Spatializer.latency_samples`) in both
 modes; because processing always runs on whole hops, the output is the same,
 bit for bit, however the input is cut into blocks.
@@ -57,7 +62,7 @@ SPEED_OF_SOUND_M_S = 343.0
 #: hops rendered per vectorised batch (bounds the working memory)
 _BATCH_HOPS = 16
 #: hop boundaries whose filters are computed together
-_GROUP = 64
+_GROUP = 256
 
 
 def distance_gain(distance_m: np.ndarray) -> np.ndarray:
@@ -128,8 +133,8 @@ class Spatializer:
     size; :meth:`reset` starts the motion clock and all buffers again.
 
     State kept between blocks: the input not yet filling a hop, the previous
-    hop of input, the output queue (the one-hop latency), the hop counter and
-    the last boundary filter.
+    hop of input (static) or the overlap-add tail (moving), the output queue
+    (the one-hop latency), the hop counter and the current boundary filters.
     """
 
     def __init__(
@@ -153,6 +158,9 @@ class Spatializer:
         self.hop = table.hop if table is not None else hop_for(self.sr)
         self._freqs = np.fft.rfftfreq(2 * self.hop, 1.0 / self.sr)
         self._w = (np.arange(self.hop) / self.hop).astype(np.float32)
+        #: input weights of the filters at a hop's start and at its end, (2, H)
+        self._fade = np.stack([1.0 - self._w, self._w])
+        self._frames: np.ndarray | None = None  # moving: (2, _BATCH_HOPS, 2H), zero-padded
         self._static_filter: np.ndarray | None = None
         self.reset()
 
@@ -165,15 +173,17 @@ class Spatializer:
         """Forget all state: the next sample is t = 0 of the motion path."""
         h = self.hop
         self._inbuf = np.zeros(0, dtype=np.float32)
-        self._prev = np.zeros(h, dtype=np.float32)
+        self._prev = np.zeros(h, dtype=np.float32)  # static: the previous input hop
+        self._tail = np.zeros((2, h), dtype=np.float32)  # moving: the overlap-add tail
         self._out = np.zeros((2, h), dtype=np.float32)
         self._k = 0  # index of the next hop to render
         self._groups: dict[int, np.ndarray] = {}
 
     # -- per-boundary state -----------------------------------------------------------
 
-    def _positions(self, k0: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        t = (k0 + np.arange(count, dtype=np.float64)) * (self.hop / self.sr)
+    def _positions(self, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Source positions at hop boundaries ``ks`` (integer array)."""
+        t = np.asarray(ks, dtype=np.float64) * (self.hop / self.sr)
         az, el, r = self.path(t)
         return (
             np.asarray(az, dtype=np.float64),
@@ -181,13 +191,14 @@ class Spatializer:
             np.asarray(r, dtype=np.float64),
         )
 
-    def _filters(self, k0: int, count: int) -> np.ndarray:
-        """Binaural filters (count, 2, H+1) at hop boundaries k0 … k0+count-1."""
+    def _filters(self, ks: np.ndarray) -> np.ndarray:
+        """Binaural filters (2, K, H+1), ear first, at hop boundaries ``ks``."""
         assert self._table is not None
-        az, el, r = self._positions(k0, count)
-        spec = self._table.filters(az, el, distance_gain(r))
+        az, el, r = self._positions(ks)
+        spec = self._table.filters(az, el, distance_gain(r), ear_first=True)
         if np.any((r < NEAR_FIELD_M) | (r > 1.0)):
-            spec *= near_far_gains(self._freqs, az, el, r).astype(np.float32)
+            gains = near_far_gains(self._freqs, az, el, r).astype(np.float32)
+            spec *= gains.transpose(1, 0, 2)
         return spec
 
     def _group(self, g: int) -> np.ndarray:
@@ -198,7 +209,7 @@ class Spatializer:
         """
         hit = self._groups.get(g)
         if hit is None:
-            hit = self._filters(g * _GROUP, _GROUP)
+            hit = self._filters(g * _GROUP + np.arange(_GROUP))
             if len(self._groups) >= 2:
                 self._groups.pop(min(self._groups))
             self._groups[g] = hit
@@ -210,13 +221,14 @@ class Spatializer:
         while k < end:
             g, off = divmod(k, _GROUP)
             take = min(_GROUP - off, end - k)
-            parts.append(self._group(g)[off : off + take])
+            parts.append(self._group(g)[:, off : off + take])
             k += take
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     # -- rendering ------------------------------------------------------------------
 
-    def _render_binaural(self, x: np.ndarray, k0: int, n_hops: int) -> np.ndarray:
+    def _render_static(self, x: np.ndarray, n_hops: int, dest: np.ndarray) -> None:
+        """Overlap-save with the one fixed filter into ``dest`` (2, K, H)."""
         h = self.hop
         segs = np.empty((n_hops, 2 * h), dtype=np.float32)
         xh = x.reshape(n_hops, h)
@@ -225,33 +237,40 @@ class Spatializer:
         segs[:, h:] = xh
         spec_x = sfft.rfft(segs, axis=-1)  # (K, H+1) complex64
         self._prev = x[-h:].copy()
-        if self.static:
-            if self._static_filter is None:
-                self._static_filter = self._filters(0, 1)[0]
-            y = sfft.irfft(spec_x[:, None, :] * self._static_filter[None], 2 * h, axis=-1)
-            out = y[..., h:]  # (K, 2, H)
-        else:
-            filt = self._boundary_filters(k0, n_hops + 1)  # (K+1, 2, H+1)
-            # the hop under the filters at its start (0) and at its end (1)
-            prod = np.empty((n_hops, 2, 2, h + 1), dtype=np.complex64)
-            np.multiply(spec_x[:, None, :], filt[:-1], out=prod[:, 0])
-            np.multiply(spec_x[:, None, :], filt[1:], out=prod[:, 1])
-            y = sfft.irfft(prod, 2 * h, axis=-1)[..., h:]
-            a, b = y[:, 0], y[:, 1]
-            b -= a  # linear cross-fade from a to b across the hop
-            b *= self._w
-            b += a
-            out = b
-        return np.ascontiguousarray(out.transpose(1, 0, 2)).reshape(2, n_hops * h)
+        if self._static_filter is None:
+            self._static_filter = self._filters(np.zeros(1, dtype=np.int64))[:, 0]
+        y = sfft.irfft(self._static_filter[:, None, :] * spec_x[None], 2 * h, axis=-1)
+        dest[...] = y[..., h:]  # (2, K, H)
 
-    def _render_pan(self, x: np.ndarray, k0: int, n_hops: int) -> np.ndarray:
+    def _render_moving(self, x: np.ndarray, k0: int, n_hops: int, dest: np.ndarray) -> None:
+        """Overlap-add of input hops cross-faded between boundary filters, into ``dest``.
+
+        Hop k's input is split into ``x·(1-w)`` and ``x·w`` (w rising 0 → 1 across
+        the hop), zero-padded to 2H and filtered by the boundary filters k and k+1;
+        by linearity the two products are summed before one inverse FFT per ear.
+        """
         h = self.hop
-        az, el, r = self._positions(k0, n_hops + 1)
+        if self._frames is None:  # the second halves stay zero
+            self._frames = np.zeros((2, _BATCH_HOPS, 2 * h), dtype=np.float32)
+        fr = self._frames[:, :n_hops]
+        np.multiply(x.reshape(1, n_hops, h), self._fade[:, None, :], out=fr[:, :, :h])
+        spec = sfft.rfft(fr, axis=-1)  # (2, K, H+1) complex64: [x·(1-w), x·w]
+        filt = self._boundary_filters(k0, n_hops + 1)  # (2, K+1, H+1)
+        ys = np.multiply(spec[0], filt[:, :-1])  # (2, K, H+1)
+        ys += np.multiply(spec[1], filt[:, 1:])
+        y = sfft.irfft(ys, 2 * h, axis=-1, overwrite_x=True)  # (2, K, 2H)
+        np.add(y[:, 0, :h], self._tail, out=dest[:, 0])
+        np.add(y[:, 1:, :h], y[:, :-1, h:], out=dest[:, 1:])
+        self._tail = y[:, -1, h:].copy()
+
+    def _render_pan(self, x: np.ndarray, k0: int, n_hops: int, dest: np.ndarray) -> None:
+        h = self.hop
+        az, el, r = self._positions(k0 + np.arange(n_hops + 1))
         g = (pan_gains(az, el) * distance_gain(r)[:, None]).astype(np.float32)  # (K+1, 2)
-        g0, g1 = g[:-1, :, None], g[1:, :, None]
-        ramp = g0 + (g1 - g0) * self._w  # (K, 2, H)
-        out = ramp * x.reshape(n_hops, 1, h)
-        return np.ascontiguousarray(out.transpose(1, 0, 2)).reshape(2, n_hops * h)
+        g0, g1 = g[:-1].T[:, :, None], g[1:].T[:, :, None]  # (2, K, 1)
+        np.multiply(g1 - g0, self._w, out=dest)  # (2, K, H) gain ramps
+        dest += g0
+        dest *= x.reshape(1, n_hops, h)
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         """Spatialise the next block: ``y`` float32 (1, n) → float32 (2, n)."""
@@ -261,27 +280,32 @@ class Spatializer:
         if y.dtype.kind != "f":
             raise AudioError(f"y must be float32, got {y.dtype}")
         x = np.asarray(y[0], dtype=np.float32)
-        if not np.all(np.isfinite(x)):
+        # a finite sum of squares proves every sample finite (the exact test otherwise)
+        if not np.isfinite(np.dot(x, x)) and not np.all(np.isfinite(x)):
             raise AudioError("y has non-finite samples (NaN or inf)")
         n = len(x)
         h = self.hop
         buf = np.concatenate([self._inbuf, x]) if len(self._inbuf) else x
         n_hops = len(buf) // h
-        parts = [self._out]
+        q = self._out.shape[1]
+        out = np.empty((2, q + n_hops * h), dtype=np.float32)
+        out[:, :q] = self._out
         done = 0
         while done < n_hops:
             kb = min(_BATCH_HOPS, n_hops - done)
             chunk = buf[done * h : (done + kb) * h]
-            if self.mode == "binaural":
-                parts.append(self._render_binaural(chunk, self._k, kb))
+            dest = out[:, q + done * h : q + (done + kb) * h].reshape(2, kb, h)
+            if self.mode != "binaural":
+                self._render_pan(chunk, self._k, kb, dest)
+            elif self.static:
+                self._render_static(chunk, kb, dest)
             else:
-                parts.append(self._render_pan(chunk, self._k, kb))
+                self._render_moving(chunk, self._k, kb, dest)
             self._k += kb
             done += kb
         self._inbuf = buf[n_hops * h :].copy()
-        out = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
         self._out = out[:, n:].copy()
-        return np.ascontiguousarray(out[:, :n], dtype=np.float32)
+        return np.ascontiguousarray(out[:, :n])
 
     def process(self, y: np.ndarray) -> np.ndarray:
         """Alias of ``__call__``."""

@@ -18,6 +18,7 @@ explicit ``numpy.random.Generator``); none keeps state between blocks.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -64,13 +65,73 @@ def damped_modes(
     return np.asarray(left @ right).reshape(-1)[:n]
 
 
-def contact_gain(freqs_hz: np.ndarray, contact_s: float) -> np.ndarray:
+def _powers(z: np.ndarray, count: int) -> np.ndarray:
+    """``z**0 … z**(count-1)`` along a new last axis, by repeated doubling.
+
+    Each step multiplies the powers found so far by the next power of two of ``z``
+    (``log2(count)`` array products instead of ``count`` complex exponentials); the
+    rounding error grows only with the number of steps (≈ 1e-14 for 128 powers).
+    """
+    out = np.empty((*z.shape, count), dtype=np.complex128)
+    out[..., 0] = 1.0
+    step = z
+    have = 1
+    while have < count:
+        take = min(have, count - have)
+        np.multiply(out[..., :take], step[..., None], out=out[..., have : have + take])
+        step = step * step
+        have += take
+    return out
+
+
+def damped_modes_batch(
+    sr: int,
+    n: int,
+    freqs_hz: np.ndarray,
+    decays_s: np.ndarray,
+    amps: np.ndarray,
+    *,
+    dtype: type[np.floating] = np.float64,
+) -> np.ndarray:
+    """Many independent :func:`damped_modes` sums at once: ``(events, n)`` from ``(events, modes)``.
+
+    Row ``e`` is ``Σ_k amps[e,k] · exp(-t/decays_s[e,k]) · sin(2π freqs_hz[e,k] t)``
+    (zero phase), computed with the same block factorisation as :func:`damped_modes`
+    but as one stacked matrix product for all events — the per-call overhead of
+    synthesising short impacts one by one dominates their arithmetic. The pole powers
+    within a block and from block to block come from repeated doubling
+    (:func:`_powers`) rather than one complex exponential each. Modes at or below
+    0 Hz or above 0.45·sr contribute nothing (as :func:`damped_modes` drops them).
+    ``dtype=np.float32`` does the matrix product (and returns the result) in single
+    precision: errors ≈ 1e-7 of the amplitudes, for half the memory traffic.
+    """
+    f = np.asarray(freqs_hz, dtype=np.float64)
+    if f.ndim != 2:
+        raise ValueError("freqs_hz must be (events, modes)")
+    d = np.broadcast_to(np.asarray(decays_s, dtype=np.float64), f.shape)
+    a = np.where((f > 0) & (f < 0.45 * sr), np.broadcast_to(amps, f.shape), 0.0)
+    if n <= 0 or f.shape[0] == 0:
+        return np.zeros((f.shape[0], max(n, 0)), dtype=dtype)
+    # blocks of about √n samples (the power of two at or above it) keep both factors small
+    root = math.isqrt(n - 1) + 1  # ⌈√n⌉
+    block = min(_BLOCK, n, max(16, 1 << (root - 1).bit_length()))
+    nb = -(-n // block)
+    log_r = -1.0 / (d * sr) + 1j * (2.0 * np.pi / sr) * f  # (E, M)
+    inner = _powers(np.exp(log_r), block)  # r^i, (E, M, B)
+    outer = _powers(np.exp(block * log_r), nb) * a[:, :, None]  # a r^{Bj}, (E, M, nb)
+    left = np.concatenate([outer.real, outer.imag], axis=1, dtype=dtype)  # (E, 2M, nb)
+    right = np.concatenate([inner.imag, inner.real], axis=1, dtype=dtype)  # (E, 2M, B)
+    return np.asarray(left.transpose(0, 2, 1) @ right).reshape(f.shape[0], nb * block)[:, :n]
+
+
+def contact_gain(freqs_hz: np.ndarray, contact_s: float | np.ndarray) -> np.ndarray:
     """Amplitude with which a half-sine contact force of duration ``contact_s`` drives modes.
 
     The magnitude spectrum of a half-sine pulse of length ``T`` is
     ``|cos(π f T)| / |1 − (2 f T)²|`` (normalised to 1 at DC): flat below ``1/(2T)``
     and falling as ``f⁻²`` above ``1/T``. The nulls are smoothed away (a real contact
     is never an exact half-sine) by taking the ``f⁻²`` envelope past the main lobe.
+    ``contact_s`` may be an array broadcasting against ``freqs_hz`` (one contact per event).
     """
     x = 2.0 * np.asarray(freqs_hz, dtype=np.float64) * contact_s
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -136,6 +197,46 @@ def noise_burst(
     return peak_normalise(x)
 
 
+def noise_bursts(
+    white: np.ndarray,
+    lengths: np.ndarray,
+    sr: int,
+    *,
+    lo_hz: float,
+    hi_hz: float,
+    attack_s: np.ndarray,
+    decay_s: float,
+    order: int = 2,
+) -> np.ndarray:
+    """Many :func:`noise_burst` s at once from white noise already drawn, one per row.
+
+    Row ``e`` of ``white`` holds ``lengths[e]`` samples of white noise (anything after
+    them is ignored); it is band-passed (one shared filter design, every row starting
+    from rest), shaped by its own attack ``attack_s[e]`` and the common decay, zeroed
+    past its length and peak-normalised to 1 — what :func:`noise_burst` returns for
+    the same noise, without its per-call overhead. Returns ``(events, columns)``.
+    """
+    x = np.asarray(white, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError("white must be (events, samples)")
+    if x.size == 0:
+        return np.zeros(x.shape)
+    sos = _sos("band", quantise_hz(lo_hz), quantise_hz(hi_hz), sr, order)
+    y = np.asarray(sps.sosfilt(sos, x, axis=-1))
+    j = np.arange(x.shape[1], dtype=np.float64)
+    length = np.asarray(lengths, dtype=np.int64)
+    att = np.asarray(attack_s, dtype=np.float64)[:, None]
+    # ad_envelope, row by row: exponential decay after the attack, raised-cosine attack
+    y *= np.exp(np.maximum(j / sr - att, 0.0) * (-1.0 / max(decay_s, 1e-5)))
+    na = np.maximum(1, np.minimum(length[:, None], (att * sr).astype(np.int64)))
+    ja = j[: int(na.max())]  # the attacks are short: the cosine only where needed
+    y[:, : len(ja)] *= np.where(ja < na, 0.5 - 0.5 * np.cos(np.pi * ja / na), 1.0)
+    for row, n in zip(y, length, strict=True):
+        row[n:] = 0.0
+    peak = np.maximum(np.max(y, axis=1), -np.min(y, axis=1))
+    return y * np.where(peak > 0, 1.0 / np.where(peak > 0, peak, 1.0), 1.0)[:, None]
+
+
 def ad_envelope(sr: int, n: int, attack_s: float, decay_s: float) -> np.ndarray:
     """Raised-cosine attack of ``attack_s`` then exponential decay with time constant ``decay_s``."""
     t = np.arange(n) / sr
@@ -151,14 +252,15 @@ def peak_normalise(x: np.ndarray, peak: float = 1.0) -> np.ndarray:
     return x * (peak / m) if m > 0 else x
 
 
-def position_weights(n_modes: int, x: float, floor: float = 0.15) -> np.ndarray:
+def position_weights(n_modes: int, x: float | np.ndarray, floor: float = 0.15) -> np.ndarray:
     """Mode-shape weights for a strike at relative position ``x`` (0…1) on a bar/plate.
 
     A simply supported beam's mode ``k`` has shape ``sin(π k x)``; the floor keeps
-    modes from vanishing completely (a real plate's nodal lines are curves).
+    modes from vanishing completely (a real plate's nodal lines are curves). An array
+    of positions gives one row of ``n_modes`` weights per position.
     """
     k = np.arange(1, n_modes + 1)
-    return floor + (1.0 - floor) * np.abs(np.sin(np.pi * k * x))
+    return floor + (1.0 - floor) * np.abs(np.sin(np.pi * k * np.asarray(x)[..., None]))
 
 
 def brown_noise(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from . import register
-from ._impacts import contact_gain, damped_modes, noise_burst, position_weights
+from ._impacts import contact_gain, damped_modes_batch, noise_bursts, position_weights
 from .base import EventTrigger, Param
 
 #: a second parameter setting per variant for the recognition test
@@ -88,6 +89,43 @@ _MATERIALS: dict[
 }
 
 
+def _peaks(rows: np.ndarray) -> np.ndarray:
+    """The absolute peak of every row (two reductions, no ``abs`` temporary)."""
+    return np.maximum(np.max(rows, axis=1), -np.min(rows, axis=1))
+
+
+@dataclass
+class _TapDraws:
+    """Everything random about a batch of taps, one row or entry per tap."""
+
+    freqs: np.ndarray  #: (taps, modes) mode frequencies, Hz
+    tau_jitter: np.ndarray  #: decay-time factor
+    amp_jitter: np.ndarray  #: (taps, modes) uniform 0…1 draws for the mode-level factors
+    f0: np.ndarray  #: the struck object's fundamental, Hz
+    force: np.ndarray  #: tap force (relative)
+    x: np.ndarray  #: strike position (0…1)
+    thud_hz: np.ndarray  #: finger-pad thud frequency
+    noise_gain: np.ndarray  #: contact-noise level factor
+    length: np.ndarray  #: samples of the tap
+    noise_length: np.ndarray  #: samples of its contact noise
+    white: np.ndarray  #: (taps, samples) white noise for the contact noise, zero-padded
+    gaps: list[float]  #: seconds from each tap's onset to the next
+
+
+def _uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
+    """``rng.uniform(lo, hi)`` for one number without its argument checks.
+
+    numpy's ``Generator.uniform`` computes ``lo + (hi - lo) · random()``, so this is
+    the same draw from the same stream (checked by ``tests/test_tapping_speed_contract.py``).
+    """
+    return lo + (hi - lo) * rng.random()
+
+
+def _clip(value: float, lo: float, hi: float) -> float:
+    """``np.clip`` for one number, without the array machinery (same result)."""
+    return min(max(float(value), lo), hi)
+
+
 @register
 class Tapping(EventTrigger):
     """Finger or fingernail taps on a wooden, glass or plastic object.
@@ -126,9 +164,16 @@ class Tapping(EventTrigger):
     Every tap is synthesised afresh (random force, position, contact noise and a
     slight loading detune of the modes), and every 20–60 s the hand moves to a
     slightly different object of the same material, so nothing ever repeats.
+
+    For speed, taps are synthesised ``batch_size`` at a time as a few array
+    operations; their random numbers are still drawn tap by tap in the order that
+    one-tap-per-event synthesis drew them, so a seed gives the same samples. The
+    generator is therefore read up to a batch of taps ahead of the output.
     """
 
     family = "tapping"
+    #: taps synthesised together (their random numbers are still drawn tap by tap)
+    batch_size: ClassVar[int] = 32
     description = "Fingertip and nail taps on wood, glass and plastic"
     params = (
         Param("tempo_bpm", 240.0, 30.0, 720.0, "bpm", "taps per minute of the steady beat"),
@@ -168,6 +213,7 @@ class Tapping(EventTrigger):
         ) = _MATERIALS[self.variant]
         self._ratios = np.asarray(ratios)
         self._queue: deque[tuple[float, float, float]] = deque()  # (onset s, force, position)
+        self._ready: deque[tuple[np.ndarray, float]] = deque()  # synthesised (tap, gap s)
         self._grid_s = 0.0  # time of the next beat on the internal clock
         self._tempo_drift = 0.0
         self._x = float(self.rng.uniform(0.15, 0.85))
@@ -188,29 +234,25 @@ class Tapping(EventTrigger):
         """Append the taps of the next beat (one tap, or a finger roll) to the queue."""
         v = self.values
         rng = self.rng
-        self._tempo_drift = float(
-            np.clip(0.97 * self._tempo_drift + 0.004 * rng.standard_normal(), -0.03, 0.03)
+        self._tempo_drift = _clip(
+            0.97 * self._tempo_drift + 0.004 * rng.standard_normal(), -0.03, 0.03
         )
         period = 60.0 / v["tempo_bpm"] * (1.0 + self._tempo_drift)
         burst = v["burstiness"]
-        onset = self._grid_s + v["jitter"] * period * float(
-            np.clip(rng.standard_normal(), -2.5, 2.5)
-        )
-        self._x = float(np.clip(self._x + 0.05 * rng.standard_normal(), 0.08, 0.92))
+        onset = self._grid_s + v["jitter"] * period * _clip(rng.standard_normal(), -2.5, 2.5)
+        self._x = _clip(self._x + 0.05 * rng.standard_normal(), 0.08, 0.92)
         if burst > 0 and rng.random() < 0.3 * burst:
             n = int(rng.integers(3, 6))
             gap = float(rng.uniform(0.035, 0.07))
             for i in range(n):
-                xi = float(
-                    np.clip(self._x + 0.12 * (i - n / 2) + 0.03 * rng.standard_normal(), 0.05, 0.95)
-                )
-                force = float(np.clip(rng.lognormal(-0.25, 0.2) * (1.0 - 0.08 * i), 0.2, 1.2))
+                xi = _clip(self._x + 0.12 * (i - n / 2) + 0.03 * rng.standard_normal(), 0.05, 0.95)
+                force = _clip(rng.lognormal(-0.25, 0.2) * (1.0 - 0.08 * i), 0.2, 1.2)
                 self._queue.append(
                     (onset + i * gap * (1 + 0.15 * rng.standard_normal()), force, xi)
                 )
             self._grid_s += period * max(1, int(np.ceil(n * gap / period)))
         else:
-            force = float(np.clip(rng.lognormal(0.0, 0.22), 0.25, 1.35))
+            force = _clip(rng.lognormal(0.0, 0.22), 0.25, 1.35)
             self._queue.append((onset, force, self._x + 0.02 * float(rng.standard_normal())))
             self._grid_s += period
         if burst > 0 and rng.random() < 0.04 * burst:  # the hand pauses, moves
@@ -222,51 +264,116 @@ class Tapping(EventTrigger):
         self._t_now = self._queue[0][0]  # the stream's time origin is arbitrary
         return float(self.rng.uniform(0.05, 0.3))
 
-    def _tap(self, force: float, x: float) -> np.ndarray:
-        v = self.values
+    def _draw_taps(self, k: int) -> _TapDraws:
+        """Plan the next ``k`` taps and draw all their random numbers.
+
+        The numbers are drawn tap by tap in exactly the order in which synthesising
+        one tap per :meth:`_event` drew them (beat planning, the tap's own draws and
+        the object changes interleave as they always did), so a seed's stream is
+        unchanged by batching.
+        """
         rng = self.rng
         sr = self.sr
-        f = self._f0 * self._obj_ratios * (1.0 + 0.003 * rng.standard_normal(len(self._obj_ratios)))
-        tau = self._tau0 * (self._f0 / f) ** self._tau_p * rng.uniform(0.85, 1.15)
+        m = len(self._ratios)
+        noise_max = int(12 * self._noise_decay * sr) + 16
+        d = _TapDraws(
+            freqs=np.empty((k, m)),
+            tau_jitter=np.empty(k),
+            amp_jitter=np.empty((k, m)),
+            f0=np.empty(k),
+            force=np.empty(k),
+            x=np.empty(k),
+            thud_hz=np.empty(k),
+            noise_gain=np.empty(k),
+            length=np.empty(k, dtype=np.int64),
+            noise_length=np.empty(k, dtype=np.int64),
+            white=np.zeros((k, noise_max)),
+            gaps=[],
+        )
+        detune = np.empty(m)
+        for i in range(k):
+            while len(self._queue) < 2:
+                self._plan_beat()
+            _, d.force[i], d.x[i] = self._queue.popleft()
+            # a slight loading detune of the modes, then the tap's decay, mode levels,
+            # thud pitch, contact noise and noise level (this order is the stream's)
+            rng.standard_normal(out=detune)
+            f = self._f0 * self._obj_ratios * (1.0 + 0.003 * detune)
+            u = _uniform(rng, 0.85, 1.15)
+            rng.random(out=d.amp_jitter[i])  # scaled to 0.8 … 1.2 in _render_taps
+            d.thud_hz[i] = self._thud_hz * _uniform(rng, 0.85, 1.15)
+            # the longest decay is the lowest mode's (τ falls with frequency)
+            tau_max = self._tau0 * (self._f0 / float(f.min())) ** self._tau_p * u
+            n = max(64, int(min(5.0 * tau_max, 1.6) * sr))
+            noise_n = min(n, noise_max)
+            rng.standard_normal(out=d.white[i, :noise_n])
+            d.noise_gain[i] = _uniform(rng, 0.7, 1.3)
+            d.freqs[i], d.tau_jitter[i], d.f0[i] = f, u, self._f0
+            d.length[i], d.noise_length[i] = n, noise_n
+            gap = max(self._queue[0][0] - self._t_now, 0.02)
+            self._t_now += gap
+            self._object_left_s -= gap
+            if self._object_left_s <= 0:
+                self._new_object()
+            d.gaps.append(gap)
+        return d
+
+    def _render_taps(self, d: _TapDraws) -> np.ndarray:
+        """The taps of ``d`` as rows (tap ``i`` is ``row[: d.length[i]]``; zeros after it)."""
+        v = self.values
+        sr = self.sr
+        k, m = d.freqs.shape
         hard = v["hardness"]
-        contact = self._contact_s * (1.6 - 1.1 * hard) * force**-0.2
-        amps = position_weights(len(f), float(np.clip(x, 0.02, 0.98))) * contact_gain(f, contact)
-        amps *= (f / self._f0) ** (-0.6 + 0.8 * v["brightness"])
-        amps *= rng.uniform(0.8, 1.2, len(f))
-        dur = float(min(5.0 * tau.max(), 1.6))
-        n = max(64, int(dur * sr))
+        f = d.freqs
+        tau = self._tau0 * (d.f0[:, None] / f) ** self._tau_p * d.tau_jitter[:, None]
+        contact = self._contact_s * (1.6 - 1.1 * hard) * d.force**-0.2
+        amps = position_weights(m, np.clip(d.x, 0.02, 0.98)) * contact_gain(f, contact[:, None])
+        amps *= (f / d.f0[:, None]) ** (-0.6 + 0.8 * v["brightness"])
+        amps *= 0.8 + (1.2 - 0.8) * d.amp_jitter  # what rng.uniform(0.8, 1.2) makes of them
+        width = int(d.length.max())
+        body = damped_modes_batch(sr, width, f, tau, amps, dtype=np.float32)
+        for row, n in zip(body, d.length, strict=True):
+            row[n:] = 0.0
+        body /= np.maximum(_peaks(body), 1e-9)[:, None]
         # the finger pad's mass on the local contact stiffness: a heavily damped low
-        # "thud" oscillator (about one cycle long) under the object's modes
-        f_thud = self._thud_hz * rng.uniform(0.85, 1.15)
-        body = damped_modes(sr, n, f, tau, amps)
-        body /= max(float(np.max(np.abs(body))), 1e-9)
-        thud = damped_modes(sr, min(n, int(6.0 / f_thud * sr)), [f_thud], [1.2 / f_thud], [1.0])
-        # a soft pad thuds; a hard (stiff, nail-like) finger mostly rings the object
-        body[: len(thud)] += self._thud_level * (1.3 - 0.8 * hard) * (0.5 + force * 0.5) * thud
+        # "thud" oscillator (about one cycle long) under the object's modes; a soft pad
+        # thuds, a hard (stiff, nail-like) finger mostly rings the object
+        thud_n = np.minimum(d.length, (6.0 / d.thud_hz * sr).astype(np.int64))
+        thud = damped_modes_batch(
+            sr,
+            int(thud_n.max()),
+            d.thud_hz[:, None],
+            1.2 / d.thud_hz[:, None],
+            np.ones((k, 1)),
+            dtype=np.float32,
+        )
+        for row, n in zip(thud, thud_n, strict=True):
+            row[n:] = 0.0
+        thud *= (self._thud_level * (1.3 - 0.8 * hard) * (0.5 + d.force * 0.5))[:, None]
+        body[:, : thud.shape[1]] += thud
+        # contact noise: band-limited, brighter for a harder finger
         lo, hi = self._noise_band
         tilt = 0.7 + 0.6 * hard
-        noise_n = min(n, int(12 * self._noise_decay * sr) + 16)
-        noise = noise_burst(
-            rng,
+        noise = noise_bursts(
+            d.white,
+            d.noise_length,
             sr,
-            noise_n,
             lo_hz=lo * tilt,
             hi_hz=min(hi * tilt, 0.45 * sr),
-            attack_s=min(contact, 1e-3) * 0.5,
+            attack_s=np.minimum(contact, 1e-3) * 0.5,
             decay_s=self._noise_decay,
         )
-        body[:noise_n] += self._noise_level * (0.6 + 0.6 * hard) * noise * rng.uniform(0.7, 1.3)
-        peak = float(np.max(np.abs(body)))
-        return body * (0.5 * force / peak)
+        noise *= (self._noise_level * (0.6 + 0.6 * hard) * d.noise_gain)[:, None]
+        body[:, : noise.shape[1]] += noise[:, : body.shape[1]]
+        body *= (0.5 * d.force / _peaks(body))[:, None]
+        return body
 
     def _event(self) -> tuple[np.ndarray, float]:
-        while len(self._queue) < 2:
-            self._plan_beat()
-        _, force, x = self._queue.popleft()
-        wave = self._tap(force, x)
-        gap = max(self._queue[0][0] - self._t_now, 0.02)
-        self._t_now += gap
-        self._object_left_s -= gap
-        if self._object_left_s <= 0:
-            self._new_object()
-        return wave, gap
+        if not self._ready:  # synthesise the next batch_size taps at once
+            draws = self._draw_taps(self.batch_size)
+            rows = self._render_taps(draws)
+            self._ready.extend(
+                (rows[i, :n], gap)
+                for i, (n, gap) in enumerate(zip(draws.length, draws.gaps, strict=True))
+            )
+        return self._ready.popleft()
