@@ -217,32 +217,6 @@ class IIR32:
         y, self._zi = sps.lfilter(self.b, self.a, np.asarray(x, dtype=np.float32), zi=self._zi)
         return np.asarray(y, dtype=np.float32)
 
-    @property
-    def at_rest(self) -> bool:
-        """Whether the memories are all zero (silence in gives silence out)."""
-        return not np.any(self._zi)
-
-    def ring_out(self, n: int) -> NDArray[np.float32]:
-        """The response to ``n`` zeros (the ringing of the memories), then rest.
-
-        Use it instead of filtering a block of silence: ``n`` should cover the
-        impulse response's audible length (see :func:`ir_length`); the memories
-        are cleared afterwards, dropping what rings on past ``n``.
-        """
-        y = self(np.zeros(n, dtype=np.float32))
-        self._zi[:] = 0.0
-        return y
-
-
-def ir_length(
-    b: NDArray[np.floating], a: NDArray[np.floating], sr: float, *, floor_db: float = 120.0
-) -> int:
-    """Samples after which a stable filter's impulse response keeps < ``floor_db`` of its energy."""
-    imp = sps.lfilter(b, a, np.r_[1.0, np.zeros(int(sr) // 4)])
-    rest = np.cumsum((imp**2)[::-1])[::-1]  # energy from each sample on
-    below = np.flatnonzero(rest < rest[0] * 10.0 ** (-floor_db / 10.0))
-    return int(below[0]) if len(below) else len(imp)
-
 
 class OverlapAdd:
     """An accumulator that events are scattered into and fixed chunks popped from.
@@ -287,11 +261,6 @@ class OverlapAdd:
         else:  # many short rows: one unbuffered scatter-add
             idx = on[:, None] + np.arange(length)[None, :]
             np.add.at(acc, idx.ravel(), w.astype(np.float32, copy=False).ravel())
-
-    @property
-    def empty(self) -> bool:
-        """Whether nothing is pending (the next pops return zeros until ``add``)."""
-        return self._used == 0
 
     def add_one(self, onset: int, wave: NDArray[np.floating]) -> None:
         """Add one 1-D waveform at ``onset``."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -12,13 +11,11 @@ import scipy.signal as sps
 from . import register
 from ._liquids import (
     IIR32,
-    BubbleBank,
     LowRateOverlapAdd,
     OverlapAdd,
     add_bubbles,
     damped_modes,
     decays,
-    ir_length,
     smooth_random_gain,
     soft_limit,
     white,
@@ -37,12 +34,8 @@ JUDGE_SETTINGS: dict[str, dict[str, float]] = {
 _TARGET_RMS = 0.1  # −20 dBFS
 _CHUNK = 32768
 _CAL_SEED = 0x5EED0A1
-#: seconds of the calibration render: the loudest drops are the near ones, only 3 %
-#: of the drops in ``light``, so its peak estimate needs a longer render to settle
-_CAL_S = {"light": 6.0, "window": 1.5, "tent": 1.5}
+_CAL_S = 1.5
 _LOW = 16  # rate divisor for the membrane modes (tent)
-_BANK_SEED = 0xB0BB1E5
-_BANK_SIZE = 512
 
 
 def _bandpass(sr: int, lo_hz: float, hi_hz: float) -> tuple[np.ndarray, np.ndarray]:
@@ -59,43 +52,15 @@ def _power_gain(b: np.ndarray, a: np.ndarray, sr: int) -> float:
     return float(np.sum(imp**2))
 
 
-@lru_cache(maxsize=4)
-def _puddle_bubbles(sr: int) -> BubbleBank:
-    """The bank of puddle bubbles (``light``): f₀ 1–4 kHz, chirp ξ 0.1–0.5.
-
-    Built once per sample rate from a fixed private seed and shared, read-only, by
-    every instance: each use draws its own bubble, gain, polarity and start (see
-    :meth:`BubbleBank.add`), so streams still never repeat.
-    """
-    bank = BubbleBank(
-        sr,
-        np.random.default_rng(_BANK_SEED),
-        n=_BANK_SIZE,
-        f_lo_hz=1000.0,
-        f_hi_hz=4000.0,
-        rise=(0.1, 0.5),
-        damping_scale=(1.0, 1.0),
-        max_duration_s=0.08,
-    )
-    for g in bank.grains:
-        g.setflags(write=False)
-    return bank
-
-
 class _RainSynth:
     """The stochastic rain model of one variant; all randomness from ``rng``.
 
     Three layers: ``near`` and ``far`` are white noise times an envelope of
     scattered exponential decays (one per drop), each through its own band-pass
     (the near one brighter); ``direct`` holds tonal events (bubbles, pane modes,
-    membrane modes) added as they are. Near clicks are sparse in ``light`` and
-    ``window``: when a chunk's near clicks span fewer than half its samples, each is
-    synthesised as its own noise burst (with its own noise, independent of the far
-    layer's), band-passed from rest over its length plus the filter's ringing
-    (:func:`ir_length`), and added to ``direct`` — the same as filtering the whole
-    near layer, for a fraction of the work. State kept
-    between chunks: the three accumulators (event tails), the filter memories, the
-    gust level and the active rivulets (window).
+    membrane modes) added as they are. State kept between chunks: the three
+    accumulators (event tails), the filter memories, the gust level and the active
+    rivulets (window).
     """
 
     def __init__(
@@ -121,10 +86,7 @@ class _RainSynth:
             "window": ((900.0, 4000.0 + 8000.0 * b), (250.0, 1500.0 + 1500.0 * b)),
             "tent": ((250.0, 900.0 + 2500.0 * b), (150.0, 1000.0 + 1500.0 * b)),
         }[variant]
-        bn, an = _bandpass(sr, *near_band)
-        self._near_filter = IIR32(bn, an)
-        self._near_ring = ir_length(bn, an, sr)  # samples until −120 dB
-        self._chunk_n = _CHUNK
+        self._near_filter = IIR32(*_bandpass(sr, *near_band))
         bf, af = _bandpass(sr, *far_band)
         self._far_filter = IIR32(bf, af)
         self.far_power_gain = _power_gain(bf, af, sr)
@@ -133,7 +95,6 @@ class _RainSynth:
 
     def chunk(self, n: int) -> np.ndarray:
         """The next ``n`` samples (unscaled drops plus the wash at ``wash_level``)."""
-        self._chunk_n = n
         k = int(self.rng.poisson(self.density * n / self.sr))
         self.drops_emitted += k
         onsets = self.rng.integers(0, n, k)
@@ -144,44 +105,18 @@ class _RainSynth:
         else:
             self._tent(onsets)
         u = white(self.rng, n)
-        x = self._far.pop(n)
+        e_far = self._far.pop(n)
         if self.wash_level > 0:
             gain, self._gust_db = smooth_random_gain(
                 self.rng, self._gust_db, n, depth_db=2.0, pull=0.05
             )
-            gain *= np.float32(self.wash_level)
-            x += gain
-        x *= u
-        y = self._far_filter(x)
-        if not self._near.empty:
-            x = self._near.pop(n)
-            x *= u
-            y += self._near_filter(x)
-        elif not self._near_filter.at_rest:  # the last continuous near clicks ring out
-            m = min(n, self._near_ring)
-            y[:m] += self._near_filter.ring_out(m)
+            e_far += self.wash_level * gain
+        y = self._near_filter(u * self._near.pop(n))
+        y += self._far_filter(u * e_far)
         y += self._direct.pop(n)
         if self.variant == "tent":
             y += self._low.pop(n)
         return y
-
-    def _clicks(self, onsets: np.ndarray, taus: np.ndarray, amps: np.ndarray) -> None:
-        """Near impacts: noise bursts ``amps · e^{−t/τ}`` through the near band-pass."""
-        k = len(onsets)
-        if k == 0:
-            return
-        env = decays(self.sr, taus, amps)
-        ld = env.shape[1]
-        length = ld + self._near_ring
-        if 2 * k * length > self._chunk_n:  # dense: filter the whole near layer
-            self._near.add(onsets, env)
-            return
-        # sparse: each burst on its own, from rest, with its ringing
-        x = np.zeros((k, length), dtype=np.float32)
-        x[:, :ld] = white(self.rng, k * ld).reshape(k, ld)
-        x[:, :ld] *= env
-        f = self._near_filter
-        self._direct.add(onsets, np.asarray(sps.lfilter(f.b, f.a, x, axis=1), dtype=np.float32))
 
     # -- the variants ----------------------------------------------------------------
 
@@ -196,16 +131,17 @@ class _RainSynth:
         amp = (1.5 / r) * rng.lognormal(0.0, 0.35, k)
         tau = 0.35e-3 * (1.0 + r / 8.0) * rng.uniform(0.6, 1.6, k)
         near = r < 3.0
-        self._clicks(onsets[near], tau[near], amp[near])
+        self._near.add(onsets[near], decays(self.sr, tau[near], amp[near]))
         self._far.add(onsets[~near], decays(self.sr / 4, tau[~near], amp[~near]))
         # drops on puddles and wet leaves entrain a Minnaert bubble (~1–4 kHz)
         hit = rng.random(k) < 0.1
         if np.any(hit):
             m = int(hit.sum())
-            bank = _puddle_bubbles(self.sr)
-            which = rng.integers(0, len(bank.grains), m)
+            f0 = np.exp(rng.uniform(np.log(1000.0), np.log(4000.0), m))
             a = amp[hit] * rng.uniform(0.02, 0.08, m)
-            bank.add(self._direct, rng, onsets[hit], which, a)
+            add_bubbles(
+                self._direct, self.sr, onsets[hit], f0, a, rise=rng.uniform(0.1, 0.5, m), rng=rng
+            )
 
     def _window(self, onsets: np.ndarray, n: int) -> None:
         rng, k = self.rng, len(onsets)
@@ -216,7 +152,7 @@ class _RainSynth:
         if kg:
             amp = rng.lognormal(0.0, 0.35, kg)
             tau = 0.2e-3 * rng.uniform(0.6, 1.6, kg)
-            self._clicks(g, tau, amp)
+            self._near.add(g, decays(self.sr, tau, amp))
             # the pane's bending modes ring weakly and briefly (spread 1–7 kHz)
             f = np.exp(rng.uniform(np.log(900.0), np.log(7000.0), (kg, 3)))
             dec = rng.uniform(0.6e-3, 2.5e-3, (kg, 3))
@@ -285,7 +221,7 @@ class _RainSynth:
         )
         # the patter: the fabric's own dull tap (longer contact than on a hard surface)
         tau = 0.8e-3 * rng.uniform(0.6, 1.5, k)
-        self._clicks(onsets, tau, amp)
+        self._near.add(onsets, decays(self.sr, tau, amp))
 
 
 @register
@@ -309,8 +245,7 @@ class Rain(Trigger):
     Variants.
 
     ``light``
-        Drops on ground, leaves and puddles 1.5–15 m away; 10 % ring a bubble
-        (drawn from a shared bank of 512 distinct bubbles, varied at each use).
+        Drops on ground, leaves and puddles 1.5–15 m away; 10 % ring a bubble.
     ``window``
         Indoors, behind a pane: 35 % of the drops tick on the glass right in front
         of the listener (brighter, shorter clicks, with the pane's bending modes
@@ -359,7 +294,7 @@ class Rain(Trigger):
     def _setup(self) -> None:
         # calibrate the drop layer's level with a private, fixed generator
         cal = _RainSynth(self.sr, self.variant, self.values, np.random.default_rng(_CAL_SEED))
-        n_cal = int(_CAL_S[self.variant] * self.sr) // _CHUNK + 2
+        n_cal = int(_CAL_S * self.sr) // _CHUNK + 2
         y = np.concatenate([cal.chunk(_CHUNK) for _ in range(n_cal)])[_CHUNK:]
         drop_rms = float(np.sqrt(np.mean(y**2))) or 1.0
         w = self.values["wash"]
