@@ -346,30 +346,61 @@ def _synthesis_grid(sr: int) -> tuple[int, np.ndarray, np.ndarray]:
     return n, f, w
 
 
+@lru_cache(maxsize=16)
+def _deess_bands(sr: int) -> tuple[slice, slice, int, int, np.ndarray]:
+    """Bins of the synthesis grid: sibilant band (4.5–10 kHz), mid band (0.3–3 kHz),
+    and the de-esser's ramp — 0 below ``lo``, ``ramp`` (float32) on ``lo:hi``, 1 from
+    ``hi`` on. The grid is uniform, so each band is one contiguous slice."""
+    f = _synthesis_grid(sr)[1]
+    hb = np.flatnonzero((f >= 4500) & (f <= 10000))
+    mb = np.flatnonzero((f >= 300) & (f <= 3000))
+    band = np.clip((f - 3500) / 1000, 0, 1).astype(np.float32)
+    nz = np.flatnonzero(band > 0)
+    lo = int(nz[0]) if nz.size else len(f)
+    full = np.flatnonzero(band >= 1)
+    hi = int(full[0]) if full.size else len(f)
+    hb_s = slice(int(hb[0]), int(hb[-1]) + 1) if hb.size else slice(0, 0)
+    mb_s = slice(int(mb[0]), int(mb[-1]) + 1) if mb.size else slice(0, 0)
+    return hb_s, mb_s, lo, hi, band[lo:hi].copy()
+
+
 def _noise_frames(mag: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
     """Random-phase frames shaped by ``mag`` (frames, n//2+1), sine-windowed, overlap-added.
 
     Each bin gets independent uniform real and imaginary parts (zero mean, unit
     variance); every output sample sums hundreds of bins, so it is Gaussian (central
     limit theorem). The sine window is power-complementary at 50 % overlap, so the
-    output power follows ``mean(mag**2)`` frame by frame.
+    output power follows ``mean(mag**2)`` frame by frame. ``mag`` must be float32;
+    it is left unchanged.
     """
-    n_s, nb = mag.shape
-    hop = n // 2
-    u = rng.random((n_s, 2 * nb), dtype=np.float32)
+    return _noise_frames_scaled(mag * np.float32(np.sqrt(12.0 * n / 2.0)), rng, n)
+
+
+def _noise_frames_scaled(amp: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    """:func:`_noise_frames` with the noise's unit-variance factor ``sqrt(6 n)`` already
+    in ``amp`` (float32, frames × n//2+1): the random numbers are drawn in the same
+    order, and each bin's uniform real and imaginary parts are scaled by ``amp``."""
+    n_s, nb = amp.shape
+    u = rng.random((n_s, nb, 2), dtype=np.float32)
     u -= 0.5
-    spec = u.view(np.complex64) * (mag * np.float32(np.sqrt(12.0 * n / 2.0)))
-    frames = sfft.irfft(spec, n, axis=1)
-    frames *= _synthesis_grid_window(n)
-    out = np.zeros((n_s + 1) * hop, dtype=np.float32)
-    out[: n_s * hop] += frames[:, :hop].reshape(-1)
-    out[hop:] += frames[:, hop:].reshape(-1)
+    # real and imaginary parts times the (real) magnitude: one real multiply per value
+    u *= amp[:, :, None]
+    spec = u.view(np.complex64)[:, :, 0]
+    return _overlap_add(sfft.irfft(spec, n, axis=1, overwrite_x=True), n)
+
+
+def _overlap_add(frames: np.ndarray, n: int) -> np.ndarray:
+    """Sine-window ``frames`` (frames, n) and overlap-add them at hop ``n // 2``."""
+    n_s = frames.shape[0]
+    hop = n // 2
+    w = _synthesis_grid_window(n)
+    out = np.empty((n_s + 1) * hop, dtype=np.float32)
+    np.multiply(frames[:, :hop], w[:hop], out=out[: n_s * hop].reshape(n_s, hop))
+    out[n_s * hop :] = 0.0
+    tail = frames[:, hop:]
+    tail *= w[hop:]
+    out[hop:].reshape(n_s, hop)[...] += tail
     return out
-
-
-@lru_cache(maxsize=16)
-def _synthesis_grid_window(n: int) -> np.ndarray:
-    return np.sin(np.pi * (np.arange(n) + 0.5) / n).astype(np.float32)
 
 
 def whisper_from_envelopes(
@@ -405,7 +436,7 @@ def whisper_from_envelopes(
     pos = np.minimum(np.arange(n_s) * (hop / sr / stretch / hop_s), n_a - 1.0)
     i0 = pos.astype(int)
     i1 = np.minimum(i0 + 1, n_a - 1)
-    fr = (pos - i0).astype(np.float32)[:, None]
+    fr = (pos - i0).astype(np.float32)
     # frequency axis: synthesis bin f reads the envelope at f / warp; above 92 % of the
     # analysis band the last value continues with an -18 dB/octave roll-off
     top = 0.92 * env_sr / 2
@@ -417,28 +448,56 @@ def whisper_from_envelopes(
     g_log = 3.0 * np.log(np.minimum(1.0, top * warp / np.maximum(f, 1.0)))
     if gain_fn is not None:
         g_log = g_log + np.log(np.maximum(gain_fn, 1e-9))
+    # linear interpolation in time, then in frequency, in place (float32 throughout)
     le = log_env[i0]
-    le += fr * (log_env[i1] - le)
-    lenv = le[:, k0]
-    lenv += kf * (le[:, k1] - lenv)
-    lenv += g_log.astype(np.float32)
-    mag = np.exp(lenv)
-    lp = (1 - fr[:, 0]) * power[i0] + fr[:, 0] * power[i1]
+    d = log_env[i1]
+    d -= le
+    d *= fr[:, None]
+    le += d
+    mag = le[:, k0]
+    d = le[:, k1]
+    d -= mag
+    d *= kf
+    mag += d
+    mag += g_log.astype(np.float32)
+    np.exp(mag, out=mag)
+    lp = (1 - fr) * power[i0] + fr * power[i1]
     # de-essing: compress the sibilant band toward the utterance's mid-band level
-    m2 = mag * mag
-    hb = (f >= 4500) & (f <= 10000)
-    mb = (f >= 300) & (f <= 3000)
-    tot = m2.sum(axis=1) + 1e-30
-    p_hb = lp * m2[:, hb].sum(axis=1) / tot
-    p_mb = lp * m2[:, mb].sum(axis=1) / tot
-    ref = np.maximum(p_mb, 0.1 * np.percentile(p_mb, 90)) + 1e-20
+    hb, mb, lo, hi, ramp = _deess_bands(sr)
+    tot = np.einsum("ij,ij->i", mag, mag) + 1e-30
+    p_hb = lp * np.einsum("ij,ij->i", mag[:, hb], mag[:, hb]) / tot
+    p_mb = lp * np.einsum("ij,ij->i", mag[:, mb], mag[:, mb]) / tot
+    ref = np.maximum(p_mb, 0.1 * _percentile90(p_mb)) + 1e-20
     thr = ref * 10 ** (deess_db / 10)
     over_db = 10 * np.log10(np.maximum(p_hb / thr, 1.0))
     cut = 10 ** (-(over_db * 0.75) / 20)  # 4:1 above threshold
-    band = np.clip((f - 3500) / 1000, 0, 1).astype(np.float32)
-    scale = np.sqrt(lp / tot * len(f))
-    mag *= (scale[:, None] * (1 - band[None, :] * (1 - cut[:, None]))).astype(np.float32)
-    return _noise_frames(mag, rng, n)
+    # per-frame level (and the noise's unit-variance factor): below the ramp the gain
+    # is ``scale``, above it ``scale * cut``, on it ``scale * (1 - ramp * (1 - cut))``
+    scale = np.sqrt(lp / tot * len(f) * (12.0 * n / 2.0))
+    s32 = scale.astype(np.float32)[:, None]
+    mag[:, :lo] *= s32
+    mag[:, lo:hi] *= (scale[:, None] * (1 - ramp[None, :] * (1 - cut[:, None]))).astype(np.float32)
+    mag[:, hi:] *= (scale * cut).astype(np.float32)[:, None]
+    return _noise_frames_scaled(mag, rng, n)
+
+
+def _percentile90(x: np.ndarray) -> float:
+    """``np.percentile(x, 90)`` (linear interpolation) from a partial sort."""
+    m = len(x)
+    q = 0.9 * (m - 1)
+    j = int(q)
+    t = q - j
+    if j + 1 < m:
+        part = np.partition(x, (j, j + 1))
+        a, b = float(part[j]), float(part[j + 1])
+    else:
+        a = b = float(np.max(x))
+    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t)
+
+
+@lru_cache(maxsize=16)
+def _synthesis_grid_window(n: int) -> np.ndarray:
+    return np.sin(np.pi * (np.arange(n) + 0.5) / n).astype(np.float32)
 
 
 def synthesis_freqs(sr: int) -> np.ndarray:
@@ -693,8 +752,9 @@ class VoiceEngine:
         """Render the uncached phrases among ``texts`` in one espeak-ng process.
 
         With ``background`` the render runs on a helper thread while synthesis goes
-        on; a phrase's render depends only on its text and the engine's fixed espeak
-        arguments, so the output is the same either way.
+        on. espeak-ng's output for a phrase also depends on the batch it is rendered
+        in (its neighbours and position in the SSML), so batches are formed from the
+        phrase deck alone (never from timing): the output is the same either way.
         """
         todo = list(
             dict.fromkeys(t for t in texts if t not in self._cache and t not in self._pending)
@@ -883,8 +943,13 @@ class VoiceTrigger(Trigger):
         if self._deck[0] not in self.engine._cache:
             self.engine.prefetch(self._deck[:_BATCH])
         self._last = self._deck.pop(0)
-        # render the next phrases on a helper thread while this one is synthesised
-        self.engine.prefetch(self._deck[:_BATCH], background=True)
+        # render the next phrases on a helper thread while this one is synthesised —
+        # a batch at a time, once the first phrase not yet rendered (or on its way) is
+        # within half a batch: an espeak-ng process per phrase would cost far more
+        ahead = self._deck[:_BATCH]
+        eng = self.engine
+        if any(t not in eng._cache and t not in eng._pending for t in ahead[: _BATCH // 2]):
+            eng.prefetch(ahead, background=True)
         return self._last
 
     # -- building blocks ---------------------------------------------------------------
