@@ -585,3 +585,39 @@ def test_repr_and_conventions_text() -> None:
     text = describe_conventions()
     assert "+90 = your left ear" in text and "counter-clockwise" in text
     assert "positive up" in text and "metres" in text
+
+
+@pytest.mark.parametrize("motion", ["static", "sweep"])
+def test_silent_stretches_skip_the_transforms_and_give_the_same_samples(
+    motion: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An intermittent layer is often silent: those batches are filled without FFTs."""
+    x = _noise(3.0, seed=8)
+    hop = make_spatializer(sr=SR).latency_samples
+    # sound, a long silence (whole batches), sound, a silence starting mid-hop, sound
+    x[20000:70000] = 0.0
+    x[90001 : 90001 + 40 * hop] = 0.0
+
+    def make() -> object:
+        return make_spatializer(
+            sr=SR, azimuth_deg=50.0, distance_m=0.4, motion=motion, period_s=2.0,
+            rng=np.random.default_rng(3),
+        )
+
+    fast = make()
+    calls = []
+    original = type(fast)._silent_batch  # type: ignore[attr-defined]
+
+    def spy(self: object, n_hops: int, dest: np.ndarray) -> bool:
+        done = original(self, n_hops, dest)
+        calls.append(done)
+        return bool(done)
+
+    monkeypatch.setattr(type(fast), "_silent_batch", spy)
+    got = _blocks(fast, x, [4096, 777, 65536])
+    assert sum(calls) >= 5  # the silences were skipped
+    monkeypatch.setattr(type(fast), "_silent_batch", lambda self, n, dest: False)
+    want = make()(x[None, :])  # type: ignore[operator]
+    assert np.array_equal(got, want)
+    # silence stays silence (a hop of latency; the filters reach about a hop either way)
+    assert np.abs(got[:, 20000 + 3 * hop : 70000 - hop]).max() == 0.0
