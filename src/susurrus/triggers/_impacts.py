@@ -104,6 +104,9 @@ def damped_modes_batch(
     0 Hz or above 0.45·sr contribute nothing (as :func:`damped_modes` drops them).
     ``dtype=np.float32`` does the matrix product (and returns the result) in single
     precision: errors ≈ 1e-7 of the amplitudes, for half the memory traffic.
+    Doubling pays off for many events, not for one: a single row through here
+    measured up to 40 % slower in typing than :func:`damped_modes`, which therefore
+    stays the single-event form.
     """
     f = np.asarray(freqs_hz, dtype=np.float64)
     if f.ndim != 2:
@@ -231,10 +234,20 @@ def noise_bursts(
     na = np.maximum(1, np.minimum(length[:, None], (att * sr).astype(np.int64)))
     ja = j[: int(na.max())]  # the attacks are short: the cosine only where needed
     y[:, : len(ja)] *= np.where(ja < na, 0.5 - 0.5 * np.cos(np.pi * ja / na), 1.0)
-    for row, n in zip(y, length, strict=True):
-        row[n:] = 0.0
-    peak = np.maximum(np.max(y, axis=1), -np.min(y, axis=1))
+    zero_past(y, length)
+    peak = row_peaks(y)
     return y * np.where(peak > 0, 1.0 / np.where(peak > 0, peak, 1.0), 1.0)[:, None]
+
+
+def row_peaks(rows: np.ndarray) -> np.ndarray:
+    """The absolute peak of every row (two reductions, no ``abs`` temporary)."""
+    return np.maximum(np.max(rows, axis=1), -np.min(rows, axis=1))
+
+
+def zero_past(rows: np.ndarray, lengths: np.ndarray) -> None:
+    """Zero row ``e`` of ``rows`` from column ``lengths[e]`` on, in place."""
+    for row, n in zip(rows, lengths, strict=True):
+        row[n:] = 0.0
 
 
 def ad_envelope(sr: int, n: int, attack_s: float, decay_s: float) -> np.ndarray:

@@ -364,22 +364,17 @@ def _deess_bands(sr: int) -> tuple[slice, slice, int, int, np.ndarray]:
     return hb_s, mb_s, lo, hi, band[lo:hi].copy()
 
 
-def _noise_frames(mag: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Random-phase frames shaped by ``mag`` (frames, n//2+1), sine-windowed, overlap-added.
+def _noise_frames(amp: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Random-phase frames shaped by ``amp`` (float32, frames × n//2+1), sine-windowed,
+    overlap-added.
 
-    Each bin gets independent uniform real and imaginary parts (zero mean, unit
-    variance); every output sample sums hundreds of bins, so it is Gaussian (central
-    limit theorem). The sine window is power-complementary at 50 % overlap, so the
-    output power follows ``mean(mag**2)`` frame by frame. ``mag`` must be float32;
-    it is left unchanged.
+    Each bin gets independent uniform real and imaginary parts (zero mean), scaled by
+    ``amp``, which carries the unit-variance factor ``sqrt(6 n)``: ``amp = mag ·
+    sqrt(6 n)`` gives unit variance per bin. Every output sample sums hundreds of bins,
+    so it is Gaussian (central limit theorem). The sine window is power-complementary
+    at 50 % overlap, so the output power follows ``mean(mag**2)`` frame by frame.
+    ``amp`` is left unchanged.
     """
-    return _noise_frames_scaled(mag * np.float32(np.sqrt(12.0 * n / 2.0)), rng, n)
-
-
-def _noise_frames_scaled(amp: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
-    """:func:`_noise_frames` with the noise's unit-variance factor ``sqrt(6 n)`` already
-    in ``amp`` (float32, frames × n//2+1): the random numbers are drawn in the same
-    order, and each bin's uniform real and imaginary parts are scaled by ``amp``."""
     n_s, nb = amp.shape
     u = rng.random((n_s, nb, 2), dtype=np.float32)
     u -= 0.5
@@ -467,7 +462,7 @@ def whisper_from_envelopes(
     tot = np.einsum("ij,ij->i", mag, mag) + 1e-30
     p_hb = lp * np.einsum("ij,ij->i", mag[:, hb], mag[:, hb]) / tot
     p_mb = lp * np.einsum("ij,ij->i", mag[:, mb], mag[:, mb]) / tot
-    ref = np.maximum(p_mb, 0.1 * _percentile90(p_mb)) + 1e-20
+    ref = np.maximum(p_mb, 0.1 * np.percentile(p_mb, 90)) + 1e-20
     thr = ref * 10 ** (deess_db / 10)
     over_db = 10 * np.log10(np.maximum(p_hb / thr, 1.0))
     cut = 10 ** (-(over_db * 0.75) / 20)  # 4:1 above threshold
@@ -478,21 +473,7 @@ def whisper_from_envelopes(
     mag[:, :lo] *= s32
     mag[:, lo:hi] *= (scale[:, None] * (1 - ramp[None, :] * (1 - cut[:, None]))).astype(np.float32)
     mag[:, hi:] *= (scale * cut).astype(np.float32)[:, None]
-    return _noise_frames_scaled(mag, rng, n)
-
-
-def _percentile90(x: np.ndarray) -> float:
-    """``np.percentile(x, 90)`` (linear interpolation) from a partial sort."""
-    m = len(x)
-    q = 0.9 * (m - 1)
-    j = int(q)
-    t = q - j
-    if j + 1 < m:
-        part = np.partition(x, (j, j + 1))
-        a, b = float(part[j]), float(part[j + 1])
-    else:
-        a = b = float(np.max(x))
-    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t)
+    return _noise_frames(mag, rng, n)
 
 
 @lru_cache(maxsize=16)

@@ -9,7 +9,14 @@ from typing import ClassVar
 import numpy as np
 
 from . import register
-from ._impacts import contact_gain, damped_modes_batch, noise_bursts, position_weights
+from ._impacts import (
+    contact_gain,
+    damped_modes_batch,
+    noise_bursts,
+    position_weights,
+    row_peaks,
+    zero_past,
+)
 from .base import EventTrigger, Param
 
 #: a second parameter setting per variant for the recognition test
@@ -87,11 +94,6 @@ _MATERIALS: dict[
         1.3,
     ),
 }
-
-
-def _peaks(rows: np.ndarray) -> np.ndarray:
-    """The absolute peak of every row (two reductions, no ``abs`` temporary)."""
-    return np.maximum(np.max(rows, axis=1), -np.min(rows, axis=1))
 
 
 @dataclass
@@ -332,9 +334,8 @@ class Tapping(EventTrigger):
         amps *= 0.8 + (1.2 - 0.8) * d.amp_jitter  # what rng.uniform(0.8, 1.2) makes of them
         width = int(d.length.max())
         body = damped_modes_batch(sr, width, f, tau, amps, dtype=np.float32)
-        for row, n in zip(body, d.length, strict=True):
-            row[n:] = 0.0
-        body /= np.maximum(_peaks(body), 1e-9)[:, None]
+        zero_past(body, d.length)
+        body /= np.maximum(row_peaks(body), 1e-9)[:, None]
         # the finger pad's mass on the local contact stiffness: a heavily damped low
         # "thud" oscillator (about one cycle long) under the object's modes; a soft pad
         # thuds, a hard (stiff, nail-like) finger mostly rings the object
@@ -347,8 +348,7 @@ class Tapping(EventTrigger):
             np.ones((k, 1)),
             dtype=np.float32,
         )
-        for row, n in zip(thud, thud_n, strict=True):
-            row[n:] = 0.0
+        zero_past(thud, thud_n)
         thud *= (self._thud_level * (1.3 - 0.8 * hard) * (0.5 + d.force * 0.5))[:, None]
         body[:, : thud.shape[1]] += thud
         # contact noise: band-limited, brighter for a harder finger
@@ -365,7 +365,7 @@ class Tapping(EventTrigger):
         )
         noise *= (self._noise_level * (0.6 + 0.6 * hard) * d.noise_gain)[:, None]
         body[:, : noise.shape[1]] += noise[:, : body.shape[1]]
-        body *= (0.5 * d.force / _peaks(body))[:, None]
+        body *= (0.5 * d.force / row_peaks(body))[:, None]
         return body
 
     def _event(self) -> tuple[np.ndarray, float]:
