@@ -270,6 +270,43 @@ def test_worker_processes_render_the_same_samples() -> None:
     assert _children() <= before  # the workers ended with the stream
 
 
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "fresh-interpreter"])
+def test_forked_and_fresh_workers_render_the_same_samples(monkeypatch, fork) -> None:
+    from susurrus.render import workers
+
+    monkeypatch.setattr(workers, "fork_is_safe", lambda: fork)
+    started: list[object] = []
+    real = workers.GroupWorker.__init__
+
+    def spy(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        started.append(type(self._proc).__name__)
+
+    monkeypatch.setattr(workers.GroupWorker, "__init__", spy)
+    scene = _three_layer_scene(75)
+    before = _children()
+    a = np.concatenate(list(SessionStream(scene, processes=True)), axis=1)
+    b = np.concatenate(list(SessionStream(scene, processes=False, block_size=3000)), axis=1)
+    assert started == ["_Forked" if fork else "Popen"]
+    assert np.array_equal(a, b)
+    assert _children() <= before
+
+
+def test_a_process_running_threads_never_forks_a_worker() -> None:
+    import threading
+
+    from susurrus.render.workers import fork_is_safe
+
+    stop = threading.Event()
+    th = threading.Thread(target=stop.wait)
+    th.start()
+    try:
+        assert not fork_is_safe()
+    finally:
+        stop.set()
+        th.join()
+
+
 def test_closing_a_stream_early_stops_its_workers() -> None:
     before = _children()
     stream = SessionStream(_three_layer_scene(600), processes=True)

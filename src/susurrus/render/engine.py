@@ -55,10 +55,14 @@ DEFAULT_BLOCK = 65536
 _DIFFUSE_FFT = 16384
 #: file renders at least this long render their layer groups in worker processes ...
 PARALLEL_MIN_S = 120.0
-#: ... on machines with at least this many cores. On two (often hyper-threads of one
-#: core) a worker bought only ~10 % for ~100 MB more memory: relax, 10 min, 16.2 s
-#: against 17.5 s, with 25 CPU-seconds against 21 for the same work
-PARALLEL_MIN_CPUS = 4
+#: ... on machines with at least this many cores, when the worker can be forked (a
+#: single-threaded caller such as the CLI: it then shares this process's modules and
+#: HRTF table): relax, 1 hour, on 2 cores: 40 s against 52 s, the process tree's
+#: memory 288 MB PSS ...
+PARALLEL_MIN_CPUS = 2
+#: ... or this many when it must be a fresh interpreter (a threaded caller such as the
+#: web server), which costs about 100 MB more
+PARALLEL_MIN_CPUS_SPAWN = 4
 #: recordings longer than this are refused as layers (they are loaded whole)
 MAX_RECORDING_S = 3600.0
 
@@ -382,6 +386,19 @@ def trim_heap() -> None:
         pass
 
 
+def _shared_tables(scene: Scene) -> None:
+    """Build (and cache) the read-only tables the scene's layers will use: the HRTF
+    table of its binaural layers. Built once before forking workers, their pages are
+    shared by every process instead of built (about 60 MB at peak) in each."""
+    if scene.master.output != "headphones":
+        return
+    if any(layer.spread != "diffuse" and layer.binaural for layer in scene.layers):
+        from ..spatial import build_table, load_hrir
+
+        build_table(load_hrir(sr=scene.sr))
+        trim_heap()
+
+
 def group_block(layers: Sequence[LayerStream], n: int, channels: int) -> np.ndarray:
     """The next ``n`` samples of a group of layers, summed in layer order (float32)."""
     mix = np.zeros((channels, n), dtype=np.float32)
@@ -525,16 +542,29 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
     workers = workers or {}
     for w in workers.values():
         w.request_calibration(win, block_size)
-    mix = np.zeros((output_channels(scene), win.n_end - n_a), dtype=np.float32)
     energy_of: dict[int, np.ndarray] = {}
-    for gi, g in enumerate(groups):
+    # the groups rendered here first, while the workers render theirs. The sum starts
+    # from the last group's mix (rendered here, its buffer becomes the sum's) and adds
+    # the others in order, the workers' as they arrive, piece by piece: the same mix
+    # with or without workers, and no second 60-second mix in memory
+    local = {gi: calibrate_group(scene, g, win, block_size)
+             for gi, g in enumerate(groups) if gi not in workers}
+    mix: np.ndarray | None = None
+    for gi in [len(groups) - 1, *range(len(groups) - 1)] if groups else []:
         if gi in workers:
-            energies, group_mix = workers[gi].calibration()
+            if mix is None:
+                mix = np.zeros((output_channels(scene), win.n_end - n_a), dtype=np.float32)
+            energies = workers[gi].add_calibration(mix)
         else:
-            energies, group_mix = calibrate_group(scene, g, win, block_size)
-        mix += group_mix
-        del group_mix
-        energy_of.update(zip(g, energies, strict=True))
+            energies, group_mix = local.pop(gi)
+            if mix is None:
+                mix = group_mix
+            else:
+                mix += group_mix
+            del group_mix
+        energy_of.update(zip(groups[gi], energies, strict=True))
+    if mix is None:  # a scene without layers
+        mix = np.zeros((output_channels(scene), win.n_end - n_a), dtype=np.float32)
     trim_heap()
     hop_e = [energy_of[i] for i in range(len(scene.layers))]
     # estimated hop energies over the whole steady part
@@ -620,6 +650,7 @@ class SessionStream:
         if processes and len(groups) > 1 and not calibration_window(scene).whole:
             from .workers import start_workers
 
+            _shared_tables(scene)  # before a fork, so parent and workers share them
             self._workers = start_workers(scene, groups[:-1], self.channels)
         try:
             if gain_db is None:
@@ -668,9 +699,12 @@ class SessionStream:
         if self._premix is not None:
             mix += self._premix[:, self._in : self._in + n]
         else:
+            # the groups rendered here first (the workers' blocks are meanwhile on their
+            # way), then summed in group order: the same samples with or without workers
+            local = {gi: group_block(layers, n, self.channels) for gi, layers in self._local.items()}
             for gi in range(self._n_groups):
                 w = self._workers.get(gi)
-                mix += w.next_block(n) if w is not None else group_block(self._local[gi], n, self.channels)
+                mix += w.next_block(n) if w is not None else local.pop(gi)
         self._in += n
         self._ready = np.concatenate([self._ready, self.master.push(mix)], axis=1)
 
@@ -725,8 +759,9 @@ def render_to_file(
 
     ``processes`` renders all layer groups but one in worker processes; by default it
     does for sessions of :data:`PARALLEL_MIN_S` or more with two or more layers on a
-    machine with at least :data:`PARALLEL_MIN_CPUS` cores (the file is the same either
-    way; each worker costs its own interpreter, about 100 MB).
+    machine with at least :data:`PARALLEL_MIN_CPUS` cores (:data:`PARALLEL_MIN_CPUS_SPAWN`
+    where the caller runs threads and a worker cannot be forked). The file is the same
+    either way.
 
     Ctrl-C or :class:`~susurrus.audio.Interrupted` (SIGTERM via the CLI) keeps
     what was rendered as a valid file; any other failure leaves no file.
@@ -734,8 +769,11 @@ def render_to_file(
     t0 = time.perf_counter()
     audio.output_format(path)  # fail early on a bad extension
     if processes is None:
+        from .workers import fork_is_safe
+
+        cpus = os.cpu_count() or 1
         processes = (scene.timing().total_s >= PARALLEL_MIN_S and len(scene.layers) > 1
-                     and (os.cpu_count() or 1) >= PARALLEL_MIN_CPUS)
+                     and cpus >= (PARALLEL_MIN_CPUS if fork_is_safe() else PARALLEL_MIN_CPUS_SPAWN))
     stream = SessionStream(scene, gain_db=gain_db, block_size=block_size, processes=processes)
     q: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
     errors: list[BaseException] = []

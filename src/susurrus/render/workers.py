@@ -6,15 +6,18 @@ the calibration pre-pass, then streams its summed blocks, one pipe message per
 block, while the parent masters and encodes. Python threads cannot do this: the
 layers spend much of their time in small numpy operations that hold the GIL.
 
-A worker is a fresh interpreter (``python -m susurrus.render.workers FD``) talking
-over a socket pair, so starting one never re-imports the caller's ``__main__`` (as
-multiprocessing's spawn would) nor forks a threaded server.
+A worker talks to its parent over a socket pair. Where the parent runs a single
+thread (the CLI) it is forked: it shares the parent's imported modules and HRTF
+table page for page (a fresh interpreter costs about 100 MB more). Otherwise (a
+threaded server) it is a fresh interpreter, ``python -m susurrus.render.workers
+FD``: never a fork of a threaded process, and never a re-import of the caller's
+``__main__`` (as multiprocessing's spawn would).
 
 Protocol (parent → worker, pickled): first ``(scene, indices, channels)``; then
 ``("calibrate", window, block_size)``, then
 ``("stream", total, block_size)``. Worker → parent, every message one frame of bytes
-whose first byte is the tag: ``C`` + the pickled hop energies and mix shape (the
-float32 mix follows raw, in a frame of its own), ``D`` + a float32
+whose first byte is the tag: ``C`` + the pickled hop energies and mix shape, then
+``M`` + a piece of the float32 mix (C order) until it is all sent, ``D`` + a float32
 block (``channels × n``, C order), ``E`` + a pickled exception. A worker ignores
 SIGINT (the parent decides what an interrupt means) and ends when its pipe closes,
 so it never outlives its parent's interest in it.
@@ -22,11 +25,18 @@ so it never outlives its parent's interest in it.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import os
 import pickle
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
@@ -36,7 +46,7 @@ from ..errors import SusurrusError
 
 if TYPE_CHECKING:
     from ..scene.model import Scene
-    from .engine import CalibrationWindow
+    from .engine import CalibrationWindow, LayerStream
 
 
 def _send_error(conn: Connection, exc: BaseException) -> None:
@@ -51,9 +61,49 @@ def _send_error(conn: Connection, exc: BaseException) -> None:
         pass
 
 
+#: float32 samples per piece of a calibration mix sent to the parent (1 MB)
+MIX_PIECE = 1 << 18
+#: blocks a worker renders ahead of the parent: its sender thread drains them into the
+#: pipe (sending releases the GIL) while it renders the next, so the two processes do
+#: not wait on each other's block-to-block ups and downs (a voice phrase, a tap burst)
+AHEAD = 3
+
+
+def _stream(conn: Connection, layers: list[LayerStream], total: int, block_size: int,
+            channels: int) -> None:
+    """Render ``total`` samples of the group and send them, one frame per block."""
+    from .engine import group_block
+
+    q: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
+    failed: list[BaseException] = []
+
+    def send() -> None:
+        while (frame := q.get()) is not None:
+            if failed:
+                continue
+            try:
+                conn.send_bytes(frame)
+            except BaseException as exc:  # the parent went away: stop rendering
+                failed.append(exc)
+
+    th = threading.Thread(target=send, name="susurrus-worker-send", daemon=True)
+    th.start()
+    try:
+        pos = 0
+        while pos < total and not failed:
+            n = min(block_size, total - pos)
+            q.put(b"D" + group_block(layers, n, channels).tobytes())
+            pos += n
+    finally:
+        q.put(None)
+        th.join()
+    if failed:
+        raise failed[0]
+
+
 def _worker_main(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from .engine import LayerStream, calibrate_group, group_block, trim_heap
+    from .engine import LayerStream, calibrate_group, trim_heap
 
     try:
         scene, indices, channels = conn.recv()
@@ -63,19 +113,16 @@ def _worker_main(conn: Connection) -> None:
                 _, win, block_size = msg
                 energies, mix = calibrate_group(scene, indices, win, block_size)
                 conn.send_bytes(b"C" + pickle.dumps((energies, mix.shape)))
-                conn.send_bytes(mix.data.cast("B"))  # raw, without a pickled copy
-                del mix
+                flat = mix.reshape(-1)
+                for pos in range(0, flat.size, MIX_PIECE):  # pieces: the parent adds them up
+                    conn.send_bytes(b"M" + flat[pos : pos + MIX_PIECE].tobytes())
+                del mix, flat
                 trim_heap()
             elif msg[0] == "stream":
                 _, total, block_size = msg
                 layers = [LayerStream(scene.layers[i], i, scene) for i in indices]
                 trim_heap()
-                pos = 0
-                while pos < total:
-                    n = min(block_size, total - pos)
-                    block = group_block(layers, n, channels)
-                    conn.send_bytes(b"D" + block.tobytes())
-                    pos += n
+                _stream(conn, layers, total, block_size, channels)
                 return
             else:
                 raise ValueError(f"render worker: unknown request {msg[0]!r}")
@@ -87,18 +134,85 @@ def _worker_main(conn: Connection) -> None:
         conn.close()
 
 
-class GroupWorker:
-    """One render group in a child process (spawned, so safe beside threads)."""
+class _Forked:
+    """A forked child, with the bits of :class:`subprocess.Popen` a worker needs."""
 
-    def __init__(self, scene: Scene, indices: list[int], channels: int) -> None:
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"render worker {self.pid}", timeout or 0.0)
+            time.sleep(0.01)
+        assert self.returncode is not None
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
+def fork_is_safe() -> bool:
+    """True where a worker may be forked: POSIX, and this process runs one thread (a
+    fork copies only the calling thread; with others running, locks they hold stay
+    locked in the child). Forked workers share the parent's imported modules page for
+    page instead of importing their own (about 100 MB each)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+class GroupWorker:
+    """One render group in a child process.
+
+    Forked when :func:`fork_is_safe` (and ``fork`` is not false): the child shares
+    the parent's memory until it writes to it. Otherwise a fresh interpreter
+    (``python -m susurrus.render.workers``), safe beside threads. ``close_fds`` are
+    descriptors a forked child closes first (its siblings' pipe ends: a sibling
+    must see its parent hang up).
+    """
+
+    def __init__(self, scene: Scene, indices: list[int], channels: int, *,
+                 fork: bool | None = None, close_fds: Sequence[int] = ()) -> None:
         self.indices = indices
         self.channels = channels
+        if fork is None:
+            fork = fork_is_safe()
         ours, theirs = socket.socketpair()
+        self._proc: subprocess.Popen[bytes] | _Forked
         try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "susurrus.render.workers", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-            )
+            if fork:
+                gc.freeze()  # the child's collections leave the shared objects' pages alone
+                pid = os.fork()
+                if pid == 0:  # the child: render, then leave without the parent's exit path
+                    code = 0
+                    try:
+                        ours.close()
+                        for fd in close_fds:
+                            with contextlib.suppress(OSError):
+                                os.close(fd)
+                        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                        _worker_main(Connection(theirs.detach()))
+                    except BaseException:
+                        code = 1
+                    finally:
+                        os._exit(code)
+                gc.unfreeze()
+                self._proc = _Forked(pid)
+            else:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-m", "susurrus.render.workers", str(theirs.fileno())],
+                    pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                )
         except BaseException:
             ours.close()
             raise
@@ -106,6 +220,9 @@ class GroupWorker:
             theirs.close()
         self._conn = Connection(ours.detach())
         self._conn.send((scene, indices, channels))
+
+    def fileno(self) -> int:
+        return self._conn.fileno()
 
     def _recv(self, tag: bytes) -> bytes:
         try:
@@ -123,14 +240,20 @@ class GroupWorker:
     def request_calibration(self, win: CalibrationWindow, block_size: int) -> None:
         self._conn.send(("calibrate", win, block_size))
 
-    def calibration(self) -> tuple[list[np.ndarray], np.ndarray]:
-        """The group's hop energies and its float32 window mix (see ``calibrate_group``)."""
+    def add_calibration(self, mix: np.ndarray) -> list[np.ndarray]:
+        """Add the group's float32 window mix into ``mix`` (C-contiguous, the shape the
+        worker reports), piece by piece as it arrives; return the group's hop energies
+        (see ``calibrate_group``)."""
         energies, shape = pickle.loads(self._recv(b"C"))
-        try:
-            raw = self._conn.recv_bytes()
-        except (EOFError, OSError) as exc:
-            raise SusurrusError(f"render worker for layers {self.indices} stopped") from exc
-        return energies, np.frombuffer(raw, dtype=np.float32).reshape(shape)
+        if tuple(shape) != mix.shape or not mix.flags.c_contiguous or mix.dtype != np.float32:
+            raise SusurrusError(f"render worker: a {shape} mix for a {mix.shape} buffer")
+        flat = mix.reshape(-1)
+        pos = 0
+        while pos < flat.size:
+            piece = np.frombuffer(self._recv(b"M"), dtype=np.float32)
+            flat[pos : pos + piece.size] += piece
+            pos += piece.size
+        return energies
 
     def start_stream(self, total: int, block_size: int) -> None:
         self._conn.send(("stream", total, block_size))
@@ -151,12 +274,14 @@ class GroupWorker:
             self._proc.wait()
 
 
-def start_workers(scene: Scene, groups: list[list[int]], channels: int) -> dict[int, GroupWorker]:
-    """One worker per group, keyed by the group's index."""
+def start_workers(scene: Scene, groups: list[list[int]], channels: int, *,
+                  fork: bool | None = None) -> dict[int, GroupWorker]:
+    """One worker per group, keyed by the group's index (``fork``: see :class:`GroupWorker`)."""
     workers: dict[int, GroupWorker] = {}
     try:
         for gi, g in enumerate(groups):
-            workers[gi] = GroupWorker(scene, g, channels)
+            workers[gi] = GroupWorker(scene, g, channels, fork=fork,
+                                      close_fds=[w.fileno() for w in workers.values()])
     except BaseException:
         for w in workers.values():
             w.close()

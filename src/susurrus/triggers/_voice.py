@@ -721,7 +721,10 @@ class VoiceEngine:
         ys, self._src_sr = espeak_render(
             todo, voice=self._voice_name, speed_wpm=self.espeak_wpm, pitch=self.pitch
         )
-        return [(t, (y, *lpc_envelopes(y, self._src_sr))) for t, y in zip(todo, ys)]
+        # a whisper is re-synthesised from the envelopes alone: its waveform is not kept;
+        # a soft voice keeps it in float32 (espeak-ng's 16-bit samples, exactly)
+        return [(t, (None if self.whisper else y.astype(np.float32), *lpc_envelopes(y, self._src_sr)))
+                for t, y in zip(todo, ys)]
 
     def _store(self, items: list[tuple[str, Any]]) -> None:
         for t, entry in items:
@@ -789,6 +792,7 @@ class VoiceEngine:
         st: float,
     ) -> np.ndarray:
         factor = rng.uniform(0.975, 1.025)
+        y = y.astype(np.float64)
         v = _resample(y, self._src_sr, self.sr, factor)
         # breathiness: a faint noise-excited copy of the same phrase (fresh noise)
         duration_factor = len(v) / self.sr / max(1e-9, len(y) / self._src_sr)
