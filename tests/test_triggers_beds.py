@@ -341,3 +341,38 @@ def test_breathing_exhale_softer_and_lower_than_inhale() -> None:
     exh = y[int((on + t_in + 0.6) * 48000) : int((on + active - 1.5) * 48000)]
     assert _rms_db(exh) < _rms_db(inh)
     assert _centroid_hz(exh, 48000) < _centroid_hz(inh, 48000)
+
+
+def test_diffuse_noise_is_the_noise_then_the_decorrelation_filters() -> None:
+    """One pass through ``shape ∗ decorrelation`` equals the two filters in a row."""
+    from susurrus.dsp import decorrelation_filters
+
+    t = create("noise", "pink", sr=48000, rng=np.random.default_rng(4))
+    dec = decorrelation_filters(np.random.default_rng(5), sr=48000)
+    replay = np.random.Generator(np.random.PCG64())
+    replay.bit_generator.state = t.rng.bit_generator.state  # the white noise it will draw
+    bed = t.diffuse(dec)
+    n = 3 * bed._chunk + 1234
+    y = np.concatenate([bed.read(5000), bed.read(n - 5000)], axis=1)
+    bank_len = bed._fir.n_taps
+    white = np.concatenate([replay.standard_normal((bank_len,)),
+                            *[replay.standard_normal(bed._chunk, dtype=np.float32)
+                              for _ in range(4)]])
+    shaped = sps.fftconvolve(white, t._fir.taps[0])
+    for c in range(2):
+        ref = sps.fftconvolve(shaped, dec[c])[bank_len : bank_len + n]
+        assert np.max(np.abs(y[c] - ref)) < 1e-4 * np.max(np.abs(ref))
+
+
+@pytest.mark.parametrize("variant", ["pink", "brown"])
+def test_diffuse_noise_keeps_the_octave_slope_on_each_channel(variant: str) -> None:
+    from susurrus.dsp import decorrelation_filters
+
+    t = create("noise", variant, sr=48000, rng=np.random.default_rng(6))
+    y = t.diffuse(decorrelation_filters(np.random.default_rng(7), sr=48000)).read(48000 * 60)
+    centres = 1000.0 * 2.0 ** np.arange(-4, 5)
+    nominal = NOMINAL_SLOPE_DB_PER_OCT[variant] * np.log2(centres / 1000.0)
+    for ch in y.astype(np.float64):
+        dev = _octave_psd_db(ch, 48000, centres) - nominal
+        assert np.max(np.abs(dev - dev.mean())) <= 0.5, dev
+        assert abs(_rms_db(ch) - -20.0) < 0.5  # the noise's own level

@@ -39,6 +39,7 @@ from ..errors import AudioFileError, ParameterError
 from ..loudness import KWeighting, gated_integrated_lufs
 from ..scene.model import Layer, Scene
 from ..scene.scripts import Script, render_script
+from ..triggers.noise import DiffuseNoise, Noise
 from ..units import db_to_amp
 from .activity import ActivityEnvelope
 from .master import MasterChain, fade_gains
@@ -248,13 +249,18 @@ class LayerStream:
         self.sr = sr
         self.spatial = None
         self._decorrelate: StreamingFIR | None = None
+        self._diffuse_noise: DiffuseNoise | None = None
         if diffuse and layer.kind == "trigger":
             # one instance through two unit-magnitude random-phase filters: a diffuse bed
             taps = decorrelation_filters(np.random.default_rng(seqs[3]), sr=sr)
-            self._decorrelate = StreamingFIR(taps, dtype=np.float32)
-            # whole FFT frames: each chunk fills one _DIFFUSE_FFT-point transform
-            self._diffuse_chunk = _DIFFUSE_FFT - taps.shape[1] + 1
-            self._diffuse_buf = np.zeros((2, 0), dtype=np.float32)
+            source = self._sources[0]
+            if isinstance(source, Noise):  # filtered and decorrelated in one pass
+                self._diffuse_noise = source.diffuse(taps)
+            else:
+                self._decorrelate = StreamingFIR(taps, dtype=np.float32)
+                # whole FFT frames: each chunk fills one _DIFFUSE_FFT-point transform
+                self._diffuse_chunk = _DIFFUSE_FFT - taps.shape[1] + 1
+                self._diffuse_buf = np.zeros((2, 0), dtype=np.float32)
         if not diffuse:
             from ..spatial import make_spatializer
 
@@ -279,7 +285,9 @@ class LayerStream:
         return self._read(n, with_activity)
 
     def _read(self, n: int, with_activity: bool) -> np.ndarray:
-        if self._decorrelate is not None:  # diffuse: the mono source decorrelated onto both ears
+        if self._diffuse_noise is not None:
+            y = self._diffuse_noise.read(n)
+        elif self._decorrelate is not None:  # diffuse: the mono source decorrelated onto both ears
             y = self._diffuse(n)
         else:
             y = np.asarray(self._sources[0].read(n), dtype=np.float32)

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
+import scipy.signal as sps
 
-from ..dsp import StreamingFIR, design_shaped_fir
+from ..dsp import StreamingFIR, design_shaped_fir, next_pow2
 from . import register
 from .base import Param, Trigger
 
@@ -300,3 +301,47 @@ class Noise(Trigger):
 
     def _generate(self) -> np.ndarray:
         return self._fir(self.rng.standard_normal(self.chunk_size, dtype=np.float32))
+
+    def diffuse(self, taps: np.ndarray) -> DiffuseNoise:
+        """This noise through the decorrelation filters ``taps`` ``(channels, n)`` in one
+        pass (see :class:`DiffuseNoise`); it then draws from this trigger's generator."""
+        return DiffuseNoise(self, taps)
+
+
+class DiffuseNoise:
+    """A coloured noise decorrelated onto several channels in one filtering pass.
+
+    Filtering the noise and then decorrelating it are two convolutions in a row; by
+    associativity they are one, with the taps ``shape ∗ decorrelation`` per channel:
+    one forward FFT of the white noise and an inverse per channel, where the two
+    stages took two and three transforms (a quarter less transform work for a diffuse
+    noise bed). Each channel has the noise's spectrum exactly (the decorrelation
+    filters have unit magnitude). The filter is primed like the noise's own, so the
+    bed starts at full level.
+
+    State: the bank's convolution tail and samples filtered but not yet read.
+    """
+
+    def __init__(self, noise: Noise, taps: np.ndarray) -> None:
+        shape = noise._fir.taps[0]
+        bank = np.stack([sps.fftconvolve(shape, t) for t in np.atleast_2d(taps)])
+        self._fir = StreamingFIR(bank, dtype=np.float32)
+        self._rng = noise.rng
+        self.channels = bank.shape[0]
+        n_fft = next_pow2(4 * bank.shape[1])
+        self._chunk = n_fft - bank.shape[1] + 1  # each chunk fills one n_fft transform
+        self._fir(self._rng.standard_normal((bank.shape[1],)))  # prime: full level at once
+        self._buf = np.zeros((self.channels, 0), dtype=np.float32)
+
+    def read(self, n: int) -> np.ndarray:
+        """The next ``n`` samples, float32 ``(channels, n)``."""
+        buf = self._buf
+        if buf.shape[1] < n:
+            parts = [buf]
+            have = buf.shape[1]
+            while have < n:
+                parts.append(self._fir(self._rng.standard_normal(self._chunk, dtype=np.float32)))
+                have += self._chunk
+            buf = np.concatenate(parts, axis=1, dtype=np.float32)
+        y, self._buf = buf[:, :n], buf[:, n:]
+        return y
