@@ -352,11 +352,11 @@ def test_diffuse_noise_is_the_noise_then_the_decorrelation_filters() -> None:
     replay = np.random.Generator(np.random.PCG64())
     replay.bit_generator.state = t.rng.bit_generator.state  # the white noise it will draw
     bed = t.diffuse(dec)
-    n = 3 * bed._chunk + 1234
+    n = 3 * bed.chunk + 1234
     y = np.concatenate([bed.read(5000), bed.read(n - 5000)], axis=1)
-    bank_len = bed._fir.n_taps
+    bank_len = bed.n_taps
     white = np.concatenate([replay.standard_normal((bank_len,)),
-                            *[replay.standard_normal(bed._chunk, dtype=np.float32)
+                            *[replay.standard_normal(bed.chunk, dtype=np.float32)
                               for _ in range(4)]])
     shaped = sps.fftconvolve(white, t._fir.taps[0])
     for c in range(2):

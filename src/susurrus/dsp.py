@@ -91,6 +91,34 @@ class StreamingFIR:
         return f"StreamingFIR(n_taps={self.n_taps}{bank}, dtype={self.dtype.name})"
 
 
+class ChunkedStream:
+    """Reads of any length from a producer of whole chunks along the last axis.
+
+    ``produce()`` returns the next chunk, ``(rows, k)`` float32 (any ``k`` > 0); a
+    stage that works in fixed chunks (an FFT filter filling whole transforms) thus
+    computes the same samples however its reads are cut.
+
+    State: samples produced but not yet read.
+    """
+
+    def __init__(self, rows: int, produce: Callable[[], np.ndarray]) -> None:
+        self._produce = produce
+        self._buf = np.zeros((rows, 0), dtype=np.float32)
+
+    def read(self, n: int) -> np.ndarray:
+        """The next ``n`` samples, float32 ``(rows, n)``."""
+        buf = self._buf
+        if buf.shape[1] < n:
+            parts = [buf]
+            have = buf.shape[1]
+            while have < n:
+                parts.append(self._produce())
+                have += parts[-1].shape[1]
+            buf = np.concatenate(parts, axis=1, dtype=np.float32)
+        y, self._buf = buf[:, :n], buf[:, n:]
+        return y
+
+
 class StatefulIIR:
     """``scipy.signal.lfilter`` with its state carried between blocks (``zi``)."""
 

@@ -34,7 +34,7 @@ import numpy as np
 import scipy.signal as sps
 
 from .. import audio, triggers
-from ..dsp import StreamingFIR, decorrelation_filters
+from ..dsp import ChunkedStream, StreamingFIR, decorrelation_filters
 from ..errors import AudioFileError, ParameterError
 from ..loudness import KWeighting, gated_integrated_lufs
 from ..scene.model import Layer, Scene
@@ -248,19 +248,19 @@ class LayerStream:
         self.gain = db_to_amp(layer.gain_db)
         self.sr = sr
         self.spatial = None
-        self._decorrelate: StreamingFIR | None = None
-        self._diffuse_noise: DiffuseNoise | None = None
+        #: a diffuse trigger bed: its mono source decorrelated onto both ears
+        self._diffuse: DiffuseNoise | ChunkedStream | None = None
         if diffuse and layer.kind == "trigger":
             # one instance through two unit-magnitude random-phase filters: a diffuse bed
             taps = decorrelation_filters(np.random.default_rng(seqs[3]), sr=sr)
             source = self._sources[0]
             if isinstance(source, Noise):  # filtered and decorrelated in one pass
-                self._diffuse_noise = source.diffuse(taps)
+                self._diffuse = source.diffuse(taps)
             else:
-                self._decorrelate = StreamingFIR(taps, dtype=np.float32)
+                decorrelate = StreamingFIR(taps, dtype=np.float32)
                 # whole FFT frames: each chunk fills one _DIFFUSE_FFT-point transform
-                self._diffuse_chunk = _DIFFUSE_FFT - taps.shape[1] + 1
-                self._diffuse_buf = np.zeros((2, 0), dtype=np.float32)
+                chunk = _DIFFUSE_FFT - taps.shape[1] + 1
+                self._diffuse = ChunkedStream(2, lambda: decorrelate(source.read(chunk)[0]))
         if not diffuse:
             from ..spatial import make_spatializer
 
@@ -285,10 +285,8 @@ class LayerStream:
         return self._read(n, with_activity)
 
     def _read(self, n: int, with_activity: bool) -> np.ndarray:
-        if self._diffuse_noise is not None:
-            y = self._diffuse_noise.read(n)
-        elif self._decorrelate is not None:  # diffuse: the mono source decorrelated onto both ears
-            y = self._diffuse(n)
+        if self._diffuse is not None:
+            y = self._diffuse.read(n)
         else:
             y = np.asarray(self._sources[0].read(n), dtype=np.float32)
         # single precision throughout: a layer's samples are float32 from its source on,
@@ -304,7 +302,6 @@ class LayerStream:
         if self.spatial is not None:
             y = np.asarray(self.spatial(y), dtype=np.float32)
         return y
-
 
     def continue_from(self, old: LayerStream) -> bool:
         """Carry on where ``old`` (the same layer before a live change) is.
@@ -333,22 +330,6 @@ class LayerStream:
             src_new._pos = at
             return True
         return False
-
-    def _diffuse(self, n: int) -> np.ndarray:
-        """The next ``n`` decorrelated samples. The source is read and filtered in fixed
-        chunks, so the (single-precision) arithmetic never depends on how reads are cut."""
-        assert self._decorrelate is not None
-        buf = self._diffuse_buf
-        if buf.shape[1] < n:
-            parts = [buf]
-            have = buf.shape[1]
-            while have < n:
-                x = self._sources[0].read(self._diffuse_chunk)[0]
-                parts.append(self._decorrelate(x))
-                have += self._diffuse_chunk
-            buf = np.concatenate(parts, axis=1, dtype=np.float32)
-        y, self._diffuse_buf = buf[:, :n], buf[:, n:]
-        return y
 
 
 def output_channels(scene: Scene) -> int:

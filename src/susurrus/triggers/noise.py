@@ -12,7 +12,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.signal as sps
 
-from ..dsp import StreamingFIR, design_shaped_fir, next_pow2
+from ..dsp import ChunkedStream, StreamingFIR, design_shaped_fir, next_pow2
 from . import register
 from .base import Param, Trigger
 
@@ -319,29 +319,21 @@ class DiffuseNoise:
     filters have unit magnitude). The filter is primed like the noise's own, so the
     bed starts at full level.
 
-    State: the bank's convolution tail and samples filtered but not yet read.
+    State: the bank's convolution tail and samples filtered but not yet read
+    (``chunk`` white samples are filtered at a time; the bank has ``n_taps`` taps).
     """
 
     def __init__(self, noise: Noise, taps: np.ndarray) -> None:
         shape = noise._fir.taps[0]
         bank = np.stack([sps.fftconvolve(shape, t) for t in np.atleast_2d(taps)])
-        self._fir = StreamingFIR(bank, dtype=np.float32)
-        self._rng = noise.rng
-        self.channels = bank.shape[0]
-        n_fft = next_pow2(4 * bank.shape[1])
-        self._chunk = n_fft - bank.shape[1] + 1  # each chunk fills one n_fft transform
-        self._fir(self._rng.standard_normal((bank.shape[1],)))  # prime: full level at once
-        self._buf = np.zeros((self.channels, 0), dtype=np.float32)
+        fir = StreamingFIR(bank, dtype=np.float32)
+        rng = noise.rng
+        self.channels, self.n_taps = bank.shape
+        self.chunk = next_pow2(4 * self.n_taps) - self.n_taps + 1  # fills one transform
+        fir(rng.standard_normal((self.n_taps,)))  # prime: full level at once
+        self._stream = ChunkedStream(
+            self.channels, lambda: fir(rng.standard_normal(self.chunk, dtype=np.float32)))
 
     def read(self, n: int) -> np.ndarray:
         """The next ``n`` samples, float32 ``(channels, n)``."""
-        buf = self._buf
-        if buf.shape[1] < n:
-            parts = [buf]
-            have = buf.shape[1]
-            while have < n:
-                parts.append(self._fir(self._rng.standard_normal(self._chunk, dtype=np.float32)))
-                have += self._chunk
-            buf = np.concatenate(parts, axis=1, dtype=np.float32)
-        y, self._buf = buf[:, :n], buf[:, n:]
-        return y
+        return self._stream.read(n)
