@@ -355,9 +355,10 @@ def test_diffuse_noise_is_the_noise_then_the_decorrelation_filters() -> None:
     n = 3 * bed.chunk + 1234
     y = np.concatenate([bed.read(5000), bed.read(n - 5000)], axis=1)
     bank_len = bed.n_taps
-    white = np.concatenate([replay.standard_normal((bank_len,)),
-                            *[replay.standard_normal(bed.chunk, dtype=np.float32)
-                              for _ in range(4)]])
+    from susurrus.triggers._liquids import white as white_noise
+
+    white = np.concatenate([white_noise(replay, bank_len),
+                            *[white_noise(replay, bed.chunk) for _ in range(4)]]).astype(np.float64)
     shaped = sps.fftconvolve(white, t._fir.taps[0])
     for c in range(2):
         ref = sps.fftconvolve(shaped, dec[c])[bank_len : bank_len + n]

@@ -6,14 +6,27 @@ take and return 1-D float arrays (one channel); multichannel callers loop.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.fft as sfft
 import scipy.signal as sps
 from numpy.typing import NDArray
 
+try:  # FFTW (through pyFFTW): about 2.5x faster than pocketfft for the long streaming transforms
+    import pyfftw as _pyfftw
+except ImportError:  # pragma: no cover - the pocketfft fallback is tested by forcing it
+    _pyfftw = None
+
 Array = NDArray[np.floating]
+
+#: the transform library of :class:`RealFFT`: "fftw" when pyFFTW is installed, else
+#: "pocketfft" (scipy's). ``SUSURRUS_FFT=pocketfft`` forces the fallback.
+FFT_BACKEND = "fftw" if _pyfftw is not None and os.environ.get("SUSURRUS_FFT") != "pocketfft" else "pocketfft"
+_PLAN_LOCK = threading.Lock()
 
 
 def next_pow2(n: int) -> int:
@@ -35,6 +48,94 @@ def design_shaped_fir(
     h = sfft.irfft(mag, n_fft)
     h = np.roll(h, n_taps // 2)[:n_taps] * np.hanning(n_taps)
     return h
+
+
+def _aligned_rows(rows: int, n: int, dtype: np.dtype[Any]) -> np.ndarray:
+    """A ``(rows, n)`` view whose every row starts on FFTW's SIMD alignment.
+
+    With each row aligned alike, a batch of any number of rows runs the same
+    codelets on every row as a batch of one: a row's result does not depend on how
+    many rows were transformed with it (measured: without the padding a single row
+    takes another path and rounds differently).
+    """
+    assert _pyfftw is not None
+    per = max(1, int(_pyfftw.simd_alignment) // dtype.itemsize)
+    stride = -(-n // per) * per
+    return _pyfftw.empty_aligned((rows, stride), dtype=dtype)[:, :n]
+
+
+class RealFFT:
+    """Planned real transforms of one size: ``rows_in`` signals forward, ``rows_out`` back.
+
+    ``forward(x)`` zero-pads each row of ``x`` ``(rows_in, m)`` (``m <= n_fft``) to
+    ``n_fft`` and returns its half spectrum ``(rows_in, n_fft // 2 + 1)``;
+    ``inverse(spec)`` returns ``(rows_out, n_fft)`` real samples, the unscaled
+    inverse (``n_fft`` times numpy's ``irfft``: fold ``1 / n_fft`` into the spectrum).
+    Both return views of buffers the next call overwrites: copy what you keep.
+
+    With FFTW the plans (FFTW_ESTIMATE, one thread) and their aligned buffers are made
+    once, so every call runs the same plan on the same alignment: the results do not
+    depend on where numpy happened to allocate the input. With pocketfft they are
+    plain ``scipy.fft`` calls. ``dtype`` float32 or float64 sets the precision;
+    ``backend`` ("fftw" or "pocketfft") defaults to :data:`FFT_BACKEND`.
+    """
+
+    def __init__(self, n_fft: int, *, rows_in: int = 1, rows_out: int = 1,
+                 dtype: type[np.floating] | np.dtype[Any] = np.float32, backend: str | None = None) -> None:
+        self.n_fft = int(n_fft)
+        self.dtype = np.dtype(dtype)
+        self.ctype = np.result_type(self.dtype, np.complex64)
+        nb = self.n_fft // 2 + 1
+        self._rows_out = rows_out
+        backend = backend or FFT_BACKEND
+        if backend not in ("fftw", "pocketfft") or (backend == "fftw" and _pyfftw is None):
+            raise ValueError(f"backend {backend!r}: 'pocketfft'" + (" or 'fftw'" if _pyfftw else ""))
+        self._fftw = backend == "fftw"
+        if self._fftw:
+            assert _pyfftw is not None
+            self._x = _aligned_rows(rows_in, self.n_fft, self.dtype)
+            self._xf = _aligned_rows(rows_in, nb, self.ctype)
+            self._yf = _aligned_rows(rows_out, nb, self.ctype)
+            self._y = _aligned_rows(rows_out, self.n_fft, self.dtype)
+            flags = ("FFTW_ESTIMATE", "FFTW_DESTROY_INPUT")
+            with _PLAN_LOCK:  # FFTW's planner is not thread-safe
+                self._fwd: Any = _pyfftw.FFTW(self._x, self._xf, axes=(1,), flags=flags, threads=1)
+                self._inv: Any = _pyfftw.FFTW(self._yf, self._y, axes=(1,), direction="FFTW_BACKWARD",
+                                              flags=flags, threads=1, normalise_idft=False)
+            self._x[:] = 0.0
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        m = x.shape[-1]
+        if not self._fftw:
+            return np.asarray(sfft.rfft(np.asarray(x, dtype=self.dtype), self.n_fft, axis=-1))
+        self._x[:, :m] = x
+        self._x[:, m:] = 0.0
+        self._fwd.execute()
+        return self._xf
+
+    def spectrum_buffer(self) -> np.ndarray:
+        """An array ``(rows_out, n_fft // 2 + 1)`` to build a spectrum in for :meth:`inverse`
+        (with FFTW the inverse plan's own input: no copy)."""
+        if self._fftw:
+            return self._yf
+        return np.empty((self._rows_out, self.n_fft // 2 + 1), dtype=self.ctype)
+
+    def inverse(self, spec: np.ndarray) -> np.ndarray:
+        if not self._fftw:
+            return np.asarray(sfft.irfft(np.asarray(spec, dtype=self.ctype), self.n_fft, axis=-1,
+                                         norm="forward"))
+        if spec is not self._yf:
+            self._yf[:] = spec
+        self._inv.execute()
+        return self._y
+
+    def inverse_product(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``inverse(a * b)`` (broadcast to ``(rows_out, n_fft // 2 + 1)``)."""
+        return self.inverse(np.multiply(a, b, out=self.spectrum_buffer()))
+
+    def __repr__(self) -> str:
+        backend = "fftw" if self._fftw else "pocketfft"
+        return f"RealFFT(n_fft={self.n_fft}, {backend}, {self.dtype.name})"
 
 
 class StreamingFIR:
@@ -59,16 +160,19 @@ class StreamingFIR:
         self.taps = t if self._bank else t[None, :]
         self.n_taps = self.taps.shape[1]
         self._tail = np.zeros((self.taps.shape[0], self.n_taps - 1), dtype=self.dtype)
-        self._cache: dict[int, tuple[int, np.ndarray]] = {}
+        self._cache: dict[int, tuple[RealFFT, np.ndarray]] = {}
 
     def reset(self) -> None:
         self._tail[:] = 0.0
 
-    def _spectrum(self, n: int) -> tuple[int, np.ndarray]:
+    def _plan(self, n: int) -> tuple[RealFFT, np.ndarray]:
+        """The transforms for blocks of ``n`` samples and the taps' spectrum (scaled by 1/n_fft)."""
         hit = self._cache.get(n)
         if hit is None:
             n_fft = next_pow2(n + self.n_taps - 1)
-            hit = (n_fft, sfft.rfft(self.taps.astype(self.dtype), n_fft, axis=1))
+            fft = RealFFT(n_fft, rows_out=self.taps.shape[0], dtype=self.dtype)
+            spec = sfft.rfft(self.taps / n_fft, n_fft, axis=1).astype(fft.ctype)
+            hit = (fft, spec)
             self._cache[n] = hit
         return hit
 
@@ -77,9 +181,9 @@ class StreamingFIR:
         k = self.taps.shape[0]
         if n == 0:
             return np.zeros((k, 0) if self._bank else 0, dtype=self.dtype)
-        n_fft, spec = self._spectrum(n)
-        xf = sfft.rfft(np.asarray(x, dtype=self.dtype), n_fft)
-        full = sfft.irfft(xf[None, :] * spec, n_fft, axis=1)[:, : n + self.n_taps - 1]
+        fft, spec = self._plan(n)
+        xf = fft.forward(np.asarray(x).reshape(1, n))
+        full = fft.inverse_product(xf, spec)[:, : n + self.n_taps - 1]
         m = self._tail.shape[1]
         full[:, :m] += self._tail
         out = full[:, :n].copy()

@@ -1,7 +1,7 @@
 """Coloured noise beds: white, pink, brown and grey noise.
 
-A streaming shaped-noise engine: white Gaussian noise through a long linear-phase
-FIR designed by frequency sampling, convolved by FFT overlap-add.
+A streaming shaped-noise engine: white noise through a long linear-phase FIR
+designed by frequency sampling, convolved by FFT overlap-add.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import scipy.signal as sps
 
 from ..dsp import ChunkedStream, StreamingFIR, design_shaped_fir, next_pow2
 from . import register
+from ._liquids import white
 from .base import Param, Trigger
 
 __all__ = ["ISO226_FREQS_HZ", "JUDGE_SETTINGS", "Noise", "iso226_spl", "noise_psd_shape"]
@@ -231,14 +232,16 @@ class Noise(Trigger):
     L_p(f) (ISO 226:2003 eq. (1) with its tabulated α_f, L_U, T_f), relative to
     1 kHz.
 
-    Synthesis: white Gaussian noise ``w[n] ~ N(0, 1)`` is convolved with a linear-phase
-    FIR ``h`` designed by frequency sampling, ``|H(f)| = 10^(S_dB(f)/20)``
-    (:func:`susurrus.dsp.design_shaped_fir`, 16384 taps: the shape is exact to well
-    below 63 Hz), streamed by FFT overlap-add. The shape is held constant below
+    Synthesis: white noise ``w[n]`` (independent, unit variance: uniform draws, five
+    times cheaper than Gaussian ones; the long filter sums thousands of them, so
+    coloured output is Gaussian all the same, and white noise sounds no different)
+    is convolved with a linear-phase FIR ``h`` designed by frequency sampling,
+    ``|H(f)| = 10^(S_dB(f)/20)`` (:func:`susurrus.dsp.design_shaped_fir`, 8192 taps:
+    the shape holds to well below 63 Hz), streamed by FFT overlap-add. The shape is held constant below
     ``low_cut_hz`` and rolled off below ``low_cut_hz / 2`` by a 4th-order
     (Butterworth-magnitude) high-pass, so no power is wasted under the audible range.
     The output is scaled by ``1/‖h‖₂`` so its RMS is exactly −20 dBFS whatever the
-    shape. Because ``w`` is fresh Gaussian noise, the output never repeats.
+    shape. Because ``w`` is fresh noise, the output never repeats.
 
     Parameters
     ----------
@@ -297,10 +300,10 @@ class Noise(Trigger):
         taps /= np.sqrt(np.sum(taps**2))
         self._fir = StreamingFIR(taps * _TARGET_RMS, dtype=np.float32)
         # prime the filter so the stream starts at full level (no fade-in of the FIR)
-        self._fir(self.rng.standard_normal(self.n_taps))
+        self._fir(white(self.rng, self.n_taps))
 
     def _generate(self) -> np.ndarray:
-        return self._fir(self.rng.standard_normal(self.chunk_size, dtype=np.float32))
+        return self._fir(white(self.rng, self.chunk_size))
 
     def diffuse(self, taps: np.ndarray) -> DiffuseNoise:
         """This noise through the decorrelation filters ``taps`` ``(channels, n)`` in one
@@ -330,9 +333,9 @@ class DiffuseNoise:
         rng = noise.rng
         self.channels, self.n_taps = bank.shape
         self.chunk = next_pow2(4 * self.n_taps) - self.n_taps + 1  # fills one transform
-        fir(rng.standard_normal((self.n_taps,)))  # prime: full level at once
+        fir(white(rng, self.n_taps))  # prime: full level at once
         self._stream = ChunkedStream(
-            self.channels, lambda: fir(rng.standard_normal(self.chunk, dtype=np.float32)))
+            self.channels, lambda: fir(white(rng, self.chunk)))
 
     def read(self, n: int) -> np.ndarray:
         """The next ``n`` samples, float32 ``(channels, n)``."""
