@@ -693,7 +693,10 @@ class SessionStream:
             local = {gi: group_block(layers, n, self.channels) for gi, layers in self._local.items()}
             for gi in range(self._n_groups):
                 w = self._workers.get(gi)
-                mix += w.next_block(n) if w is not None else local.pop(gi)
+                if w is not None:
+                    w.add_next_block(mix)
+                else:
+                    mix += local.pop(gi)
         self._in += n
         self._ready = np.concatenate([self._ready, self.master.push(mix)], axis=1)
 

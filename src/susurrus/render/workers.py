@@ -13,31 +13,40 @@ threaded server) it is a fresh interpreter, ``python -m susurrus.render.workers
 FD``: never a fork of a threaded process, and never a re-import of the caller's
 ``__main__`` (as multiprocessing's spawn would).
 
+The streamed blocks do not go through the pipe: parent and worker map one shared
+ring of ``SLOTS`` block-sized slots (a memfd, or an unlinked temporary file where
+there is none, its descriptor passed over the socket), the worker renders into a
+slot and says which, the parent adds the slot into its mix and hands it back. Each
+block crosses no kernel buffer and is copied once.
+
 Protocol (parent → worker, pickled): first ``(scene, indices, channels)``; then
-``("calibrate", window, block_size)``, then
-``("stream", total, block_size)``. Worker → parent, every message one frame of bytes
-whose first byte is the tag: ``C`` + the pickled hop energies and mix shape, then
-``M`` + a piece of the float32 mix (C order) until it is all sent, ``D`` + a float32
-block (``channels × n``, C order), ``E`` + a pickled exception. A worker ignores
-SIGINT (the parent decides what an interrupt means) and ends when its pipe closes,
-so it never outlives its parent's interest in it.
+``("calibrate", window, block_size)``, then ``("stream", total, block_size)``
+followed by the ring's descriptor, then one ``b"F"`` (slot free) per block consumed.
+Worker → parent, every message one frame of bytes whose first byte is the tag: ``C``
++ the pickled hop energies and mix shape, then ``M`` + a piece of the float32 mix (C
+order) until it is all sent, ``S`` (a block is in its slot: block ``i`` in slot
+``i % SLOTS``, ``channels × n`` float32, C order), ``E`` + a pickled exception. A
+worker ignores SIGINT (the parent decides what an interrupt means) and ends when its
+pipe closes, so it never outlives its parent's interest in it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import mmap
 import os
 import pickle
-import queue
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import recv_handle, send_handle
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -63,42 +72,71 @@ def _send_error(conn: Connection, exc: BaseException) -> None:
 
 #: float32 samples per piece of a calibration mix sent to the parent (1 MB)
 MIX_PIECE = 1 << 18
-#: blocks a worker renders ahead of the parent: its sender thread drains them into the
-#: pipe (sending releases the GIL) while it renders the next, so the two processes do
-#: not wait on each other's block-to-block ups and downs (a voice phrase, a tap burst)
-AHEAD = 3
+#: block slots in the shared ring: the worker renders up to ``SLOTS`` blocks ahead of
+#: the parent, so the two processes do not wait on each other's block-to-block ups
+#: and downs (a voice phrase, a tap burst)
+SLOTS = 4
+
+
+def _ring_file(nbytes: int) -> int:
+    """A descriptor of ``nbytes`` of shared memory (memfd; else an unlinked temp file)."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("susurrus-render-ring", os.MFD_CLOEXEC)
+    else:  # pragma: no cover - platforms without memfd
+        with tempfile.TemporaryFile() as f:
+            fd = os.dup(f.fileno())
+    try:
+        os.ftruncate(fd, nbytes)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+class _Ring:
+    """``SLOTS`` float32 blocks ``(channels, block_size)`` in one shared mapping."""
+
+    def __init__(self, fd: int, channels: int, block_size: int) -> None:
+        self.channels, self.block_size = channels, block_size
+        self._map = mmap.mmap(fd, SLOTS * channels * block_size * 4)
+        self.slots = np.frombuffer(self._map, dtype=np.float32).reshape(SLOTS, channels, block_size)
+
+    def view(self, i: int, n: int) -> np.ndarray:
+        """Block ``i``'s slot holding ``n`` samples, ``(channels, n)`` C-contiguous."""
+        flat = self.slots[i % SLOTS].reshape(-1)
+        return flat[: self.channels * n].reshape(self.channels, n)
+
+    def close(self) -> None:
+        del self.slots
+        with contextlib.suppress(BufferError):  # a view still held: the GC unmaps it
+            self._map.close()
 
 
 def _stream(conn: Connection, layers: list[LayerStream], total: int, block_size: int,
             channels: int) -> None:
-    """Render ``total`` samples of the group and send them, one frame per block."""
+    """Render ``total`` samples of the group into the shared ring, block by block."""
     from .engine import group_block
 
-    q: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
-    failed: list[BaseException] = []
-
-    def send() -> None:
-        while (frame := q.get()) is not None:
-            if failed:
-                continue
-            try:
-                conn.send_bytes(frame)
-            except BaseException as exc:  # the parent went away: stop rendering
-                failed.append(exc)
-
-    th = threading.Thread(target=send, name="susurrus-worker-send", daemon=True)
-    th.start()
+    fd = recv_handle(conn)
     try:
-        pos = 0
-        while pos < total and not failed:
-            n = min(block_size, total - pos)
-            q.put(b"D" + group_block(layers, n, channels).tobytes())
-            pos += n
+        ring = _Ring(fd, channels, block_size)
     finally:
-        q.put(None)
-        th.join()
-    if failed:
-        raise failed[0]
+        os.close(fd)
+    try:
+        pos = i = freed = 0
+        while pos < total:
+            n = min(block_size, total - pos)
+            block = group_block(layers, n, channels)
+            while i - freed >= SLOTS:  # every slot holds a block the parent has not added
+                if conn.recv_bytes() != b"F":
+                    raise ValueError("render worker: expected a freed slot")
+                freed += 1
+            ring.view(i, n)[...] = block
+            conn.send_bytes(b"S")
+            pos += n
+            i += 1
+    finally:
+        ring.close()
 
 
 def _worker_main(conn: Connection) -> None:
@@ -220,6 +258,8 @@ class GroupWorker:
             theirs.close()
         self._conn = Connection(ours.detach())
         self._conn.send((scene, indices, channels))
+        self._ring: _Ring | None = None
+        self._block = 0
 
     def fileno(self) -> int:
         return self._conn.fileno()
@@ -256,17 +296,31 @@ class GroupWorker:
         return energies
 
     def start_stream(self, total: int, block_size: int) -> None:
-        self._conn.send(("stream", total, block_size))
+        fd = _ring_file(SLOTS * self.channels * block_size * 4)
+        try:
+            self._ring = _Ring(fd, self.channels, block_size)
+            self._conn.send(("stream", total, block_size))
+            send_handle(self._conn, fd, self._proc.pid)
+        finally:
+            os.close(fd)
 
-    def next_block(self, n: int) -> np.ndarray:
-        data = self._recv(b"D")
-        y = np.frombuffer(data, dtype=np.float32).reshape(self.channels, -1)
-        if y.shape[1] != n:
-            raise SusurrusError(f"render worker sent {y.shape[1]} samples, expected {n}")
-        return y
+    def add_next_block(self, mix: np.ndarray) -> None:
+        """Add the group's next block into ``mix`` (``channels × n``), then free its slot."""
+        self._recv(b"S")
+        assert self._ring is not None
+        n = mix.shape[1]
+        mix += self._ring.view(self._block, n)
+        self._block += 1
+        try:
+            self._conn.send_bytes(b"F")
+        except OSError:  # the worker is gone: its error (or exit) surfaces at the next block
+            pass
 
     def close(self) -> None:
         self._conn.close()
+        if self._ring is not None:
+            self._ring.close()
+            self._ring = None
         try:
             self._proc.wait(timeout=2.0)
         except subprocess.TimeoutExpired:
