@@ -392,3 +392,99 @@ def test_the_next_repetition_is_voiced_ahead_and_old_ones_are_dropped() -> None:
     src.read(period + src.x)  # now past the crossfade into repetition 1
     src.read(16000)
     assert sorted(src._cache) == [1] and 2 in src._pending
+
+
+# -- intermittent trigger layers pause their source through the silences ---------------
+
+class _CountingSource:
+    """A mono source whose samples count how many it has given: 1, 2, 3, …"""
+
+    def __init__(self) -> None:
+        self.given = 0
+
+    def read(self, n: int) -> np.ndarray:
+        y = (self.given + 1 + np.arange(n, dtype=np.float64)).astype(np.float32)[None, :] * 1e-6
+        self.given += n
+        return y
+
+
+def _counting_layer(seed: int = 3, ramp_s: float = 0.5):
+    from susurrus.render.engine import LayerStream
+
+    layer = Layer(trigger="tapping", variant="wood", spread="diffuse", gain_db=0,
+                  activity=Activity(pattern="intermittent", on_fraction=0.3, mean_gap_s=3, ramp_s=ramp_s))
+    scene = _scene(layers=[layer], duration_s=120, seed=seed)
+    ls = LayerStream(layer, 0, scene)
+    src = _CountingSource()
+    ls._diffuse = None  # the counting source straight through (no decorrelation)
+    ls._sources = [src]
+    ls._source_rows = 1
+    return ls, src
+
+
+def test_silent_is_exactly_where_the_envelope_is_zero() -> None:
+    from susurrus.render.activity import ActivityEnvelope
+
+    act = Activity(pattern="intermittent", on_fraction=0.4, mean_gap_s=2, ramp_s=0.3)
+    env = ActivityEnvelope(act, np.random.default_rng(8))
+    t = np.arange(0, 60, 0.01)
+    e = env(t)
+    found = 0
+    for a in range(0, len(t) - 20, 7):
+        silent = env.silent(t[a], t[a + 20])
+        if silent:
+            found += 1
+            assert np.all(e[a : a + 21] == 0.0), t[a]
+        elif np.all(e[max(0, a - 40) : a + 21] == 0.0):  # zero for a ramp before: must be silent
+            raise AssertionError(f"{t[a]:.2f} s: zero throughout but not reported silent")
+    assert found > 100
+    cont = ActivityEnvelope(Activity(), np.random.default_rng(0))
+    assert not cont.silent(0.0, 10.0)
+
+
+@pytest.mark.parametrize("cuts", [[65536], [1000, 7, 30000], [8192]])
+def test_an_intermittent_trigger_source_waits_out_the_silences(cuts: list[int]) -> None:
+    ls, src = _counting_layer()
+    n_total = 30 * 48000
+    parts, pos, i = [], 0, 0
+    while pos < n_total:
+        n = min(cuts[i % len(cuts)], n_total - pos)
+        parts.append(ls.read(n))
+        pos += n
+        i += 1
+    y = np.concatenate(parts, axis=1)[0].astype(np.float64)
+    env = ls.envelope(np.arange(n_total) / 48000)
+    # zero wherever the envelope is zero; the source gave fewer samples than were heard
+    zero = np.count_nonzero(env == 0.0)
+    assert np.all(y[env == 0.0] == 0.0) and zero > 0.3 * n_total
+    # whole 8192-sample units are skipped: all of the silence but its ragged edges
+    assert src.given < n_total - 0.7 * zero
+    # where the envelope is on, the samples are the source's, in order, with no sample
+    # lost or repeated across the pauses: dividing out the envelope recovers 1, 2, 3, …
+    at = np.flatnonzero(env > 0.0)
+    idx = np.round(y[at] / env[at] * 1e6)
+    step, gap = np.diff(idx), np.diff(at)
+    assert idx[0] >= 1 and idx[-1] <= src.given
+    assert np.all(step[gap == 1] == 1)  # consecutive while heard
+    # across a silence the source moved on by at most the time that passed, and at
+    # least once it waited (fewer samples drawn than elapsed)
+    assert np.all((step >= 1) & (step <= gap)) and np.any(step < gap)
+
+
+def test_pausing_does_not_depend_on_how_reads_are_cut() -> None:
+    scene = _scene(duration_s=40)
+    from susurrus.render.engine import LayerStream
+
+    def render(cuts: list[int]) -> np.ndarray:
+        ls = LayerStream(scene.layers[1], 1, scene)
+        out, pos, i = [], 0, 0
+        while pos < 40 * 48000:
+            n = min(cuts[i % len(cuts)], 40 * 48000 - pos)
+            out.append(ls.read(n))
+            pos += n
+            i += 1
+        return np.concatenate(out, axis=1)
+
+    a = render([65536])
+    assert np.array_equal(a, render([1, 5000, 8191, 8193, 777]))
+    assert np.abs(a).max() > 0.01

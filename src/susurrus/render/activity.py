@@ -7,6 +7,8 @@ so the calibration pre-pass can evaluate it cheaply at a control rate.
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from ..scene.model import Activity
@@ -84,6 +86,18 @@ class ActivityEnvelope:
         frac = np.clip((t - prev) / a.ramp_s, 0.0, 1.0)
         level = np.where(on_now, frac, 1.0 - frac)
         return _smoothstep(level)
+
+    def silent(self, start_s: float, end_s: float) -> bool:
+        """True when the envelope is exactly 0 over ``[start_s, end_s]`` (an intermittent
+        layer between a ramp down and the next switch on); False when it may not be."""
+        a = self.activity
+        if a.pattern != "intermittent":
+            return False
+        self._extend(end_s + a.ramp_s)
+        sw = self._switch
+        lo = bisect.bisect_right(sw, start_s - a.ramp_s)
+        hi = bisect.bisect_right(sw, end_s)
+        return lo == hi and (hi % 2 == 0) != self._state0
 
     def mean_square(self, start_s: float, end_s: float, *, rate_hz: float = 50.0) -> float:
         """Mean of envelope² over a time range (for the loudness calibration)."""

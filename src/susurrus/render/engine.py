@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 #: per-call work of every stage over more samples (a 5-minute relax render took about
 #: 20 % less CPU than with 8192-sample blocks)
 DEFAULT_BLOCK = 65536
+#: samples per unit over which an intermittent trigger layer's source may pause
+PAUSE_UNIT = 8192
 #: FFT size of the diffuse-bed decorrelation filters (2048 taps)
 _DIFFUSE_FFT = 16384
 #: file renders at least this long render their layer groups in worker processes ...
@@ -272,6 +274,9 @@ class LayerStream:
             )
         self._preroll = int(getattr(self.spatial, "latency_samples", 0)) if self.spatial else 0
         self._pos = 0
+        #: a procedural source with gaps pauses through them (see _read_pausing)
+        self._pausable = layer.kind == "trigger" and layer.activity.pattern == "intermittent"
+        self._source_rows = 2 if self._diffuse is not None else 1
 
     def read(self, n: int, *, with_activity: bool = True) -> np.ndarray:
         """The next ``n`` stereo samples (float32 ``(2, n)``).
@@ -285,20 +290,60 @@ class LayerStream:
         return self._read(n, with_activity)
 
     def _read(self, n: int, with_activity: bool) -> np.ndarray:
-        if self._diffuse is not None:
-            y = self._diffuse.read(n)
-        else:
-            y = np.asarray(self._sources[0].read(n), dtype=np.float32)
+        if with_activity and self._pausable:
+            return self._read_pausing(n)
+        y = self._gained(self._source(n), self._pos, with_activity)
+        self._pos += n
+        if self.spatial is not None:
+            y = np.asarray(self.spatial(y), dtype=np.float32)
+        return y
+
+    def _gained(self, y: np.ndarray, pos: int, with_activity: bool) -> np.ndarray:
+        """``y`` (samples ``pos …``) times the layer's gain and (``with_activity``) envelope."""
         # single precision throughout: a layer's samples are float32 from its source on,
         # and a 24-bit file needs no more
         if with_activity and self.layer.activity.pattern != "continuous":
-            t = (self._pos + np.arange(n)) / self.sr
-            env = self.envelope(t)
-            constant = env[0] == env[-1] and np.ptp(env) == 0.0
-            y = y * np.float32(self.gain * env[0]) if constant else y * (self.gain * env).astype(np.float32)
-        else:
-            y = y * np.float32(self.gain)
-        self._pos += n
+            env = self.envelope((pos + np.arange(y.shape[1])) / self.sr)
+            if env[0] == env[-1] and np.ptp(env) == 0.0:
+                return y * np.float32(self.gain * env[0])
+            return y * (self.gain * env).astype(np.float32)
+        return y * np.float32(self.gain)
+
+    def _source(self, n: int) -> np.ndarray:
+        if self._diffuse is not None:
+            return self._diffuse.read(n)
+        return np.asarray(self._sources[0].read(n), dtype=np.float32)
+
+    def _read_pausing(self, n: int) -> np.ndarray:
+        """An intermittent trigger layer: its source waits out the silences.
+
+        Over each whole unit of ``PAUSE_UNIT`` samples (counted from t = 0, so the
+        same units however reads are cut) where the envelope is 0 throughout, the
+        layer gives zeros without drawing from its source, which goes on where it
+        stopped when the layer comes back. What is heard is unchanged in kind (a
+        procedural source has no timeline to keep), the work of the silences is saved.
+        The spatial stage still sees the zeros, so its motion clock and state are
+        exactly those of rendering them (and silent input costs it no transforms).
+        """
+        pos, end, sr = self._pos, self._pos + n, self.sr
+        parts = []
+        while pos < end:
+            unit = pos // PAUSE_UNIT
+            stop = min(end, (unit + 1) * PAUSE_UNIT)
+            silent = self.envelope.silent(unit * PAUSE_UNIT / sr, ((unit + 1) * PAUSE_UNIT - 1) / sr)
+            while stop < end:  # runs of units alike go together
+                nxt = stop // PAUSE_UNIT
+                if self.envelope.silent(nxt * PAUSE_UNIT / sr, ((nxt + 1) * PAUSE_UNIT - 1) / sr) != silent:
+                    break
+                stop = min(end, (nxt + 1) * PAUSE_UNIT)
+            m = stop - pos
+            if silent:
+                parts.append(np.zeros((self._source_rows, m), dtype=np.float32))
+            else:
+                parts.append(self._gained(self._source(m), pos, True))
+            pos = stop
+        y = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        self._pos = end
         if self.spatial is not None:
             y = np.asarray(self.spatial(y), dtype=np.float32)
         return y
