@@ -488,3 +488,28 @@ def test_pausing_does_not_depend_on_how_reads_are_cut() -> None:
     a = render([65536])
     assert np.array_equal(a, render([1, 5000, 8191, 8193, 777]))
     assert np.abs(a).max() > 0.01
+
+
+@pytest.mark.parametrize("sr", [48000, 44100])
+@pytest.mark.parametrize("pattern", ["continuous", "intermittent", "drift"])
+def test_envelope_gains_per_sample_match_the_envelope(pattern: str, sr: int) -> None:
+    from susurrus.render.activity import ActivityEnvelope
+
+    act = Activity(pattern=pattern, on_fraction=0.5, mean_gap_s=2, ramp_s=0.4, depth_db=6, period_s=5)
+    env = ActivityEnvelope(act, np.random.default_rng(5))
+    n = 20 * sr
+    want = env(np.arange(n) / sr)
+    got, pos = [], 0
+    for cut in [1, 479, 480, 481, 65536, 3, 10**7]:
+        m = min(cut, n - pos)
+        g = env.gains(pos, m, sr)
+        got.append(np.full(m, g) if isinstance(g, float) else g)
+        assert isinstance(g, float) or (g.dtype == np.float32 and g.shape == (m,))
+        pos += m
+    got_all = np.concatenate(got)
+    assert np.max(np.abs(got_all - want)) < 1e-6
+    if pattern == "drift":
+        assert np.ptp(want) > 0.3  # it does move (6 dB deep)
+    # the same values however the samples are cut
+    again = np.concatenate([np.broadcast_to(env.gains(p, 4096, sr), (4096,)) for p in range(0, 8192 * 4, 4096)])
+    assert np.array_equal(again, got_all[: 8192 * 4])

@@ -44,6 +44,15 @@ class ActivityEnvelope:
             self._periods = a.period_s * rng.uniform(0.6, 1.6, k)
             self._phases = rng.uniform(0, 2 * np.pi, k)
 
+    def _drift_grid(self, k0: int, k1: int) -> np.ndarray:
+        """The drift's gain at grid points ``k0 … k1`` (inclusive; 100 per second)."""
+        grid = np.arange(k0, k1 + 1) / _DRIFT_RATE
+        s = np.zeros_like(grid)
+        for p, ph in zip(self._periods, self._phases, strict=True):
+            s += np.sin(2 * np.pi * grid / p + ph)
+        s /= len(self._periods)  # −1 … 1
+        return np.asarray(10.0 ** (-0.5 * self.activity.depth_db * (1.0 - s) / 20.0))
+
     def _extend(self, t_end: float) -> None:
         on, off = self._mean
         state = self._state0 if len(self._switch) % 2 == 0 else not self._state0
@@ -64,13 +73,7 @@ class ActivityEnvelope:
             # evaluated on a fixed absolute 100 Hz grid and interpolated: the result does
             # not depend on how times are grouped into blocks
             k0, k1 = int(np.floor(t[0] * _DRIFT_RATE)), int(np.ceil(t[-1] * _DRIFT_RATE)) + 1
-            grid = np.arange(k0, k1 + 1) / _DRIFT_RATE
-            s = np.zeros_like(grid)
-            for p, ph in zip(self._periods, self._phases, strict=True):
-                s += np.sin(2 * np.pi * grid / p + ph)
-            s /= len(self._periods)  # −1 … 1
-            gain = 10.0 ** (-0.5 * a.depth_db * (1.0 - s) / 20.0)
-            return np.interp(t, grid, gain)
+            return np.interp(t, np.arange(k0, k1 + 1) / _DRIFT_RATE, self._drift_grid(k0, k1))
         self._extend(float(t[-1]) + a.ramp_s)
         sw = np.asarray(self._switch)
         # fast path: no switch and no ramp anywhere in [t0 - ramp, t1] → constant level
@@ -86,6 +89,31 @@ class ActivityEnvelope:
         frac = np.clip((t - prev) / a.ramp_s, 0.0, 1.0)
         level = np.where(on_now, frac, 1.0 - frac)
         return _smoothstep(level)
+
+    def gains(self, pos: int, n: int, sr: int) -> float | np.ndarray:
+        """The envelope over samples ``pos … pos+n`` at ``sr``: a float where it is
+        constant over them, else float32 ``(n,)``.
+
+        The same values as calling the envelope at those sample times (up to float32
+        rounding), computed per sample from its absolute index (so independent of how
+        the samples are cut into calls) and, for the drift, without a search per sample:
+        the 100 Hz grid points are joined by straight lines ``step`` samples long.
+        """
+        a = self.activity
+        if a.pattern == "continuous" or n == 0:
+            return 1.0
+        step = sr / _DRIFT_RATE
+        if a.pattern == "drift" and step == int(step):
+            st = int(step)
+            k0, k1 = pos // st, (pos + n - 1) // st + 1
+            g = self._drift_grid(k0, k1).astype(np.float32)
+            seg = g[:-1, None] + (g[1:] - g[:-1])[:, None] * (np.arange(st, dtype=np.float32) / np.float32(st))
+            off = pos - k0 * st
+            return seg.reshape(-1)[off : off + n]
+        env = self((pos + np.arange(n)) / sr)
+        if env[0] == env[-1] and np.ptp(env) == 0.0:
+            return float(env[0])
+        return env.astype(np.float32)
 
     def silent(self, start_s: float, end_s: float) -> bool:
         """True when the envelope is exactly 0 over ``[start_s, end_s]`` (an intermittent

@@ -302,12 +302,12 @@ class LayerStream:
         """``y`` (samples ``pos …``) times the layer's gain and (``with_activity``) envelope."""
         # single precision throughout: a layer's samples are float32 from its source on,
         # and a 24-bit file needs no more
-        if with_activity and self.layer.activity.pattern != "continuous":
-            env = self.envelope((pos + np.arange(y.shape[1])) / self.sr)
-            if env[0] == env[-1] and np.ptp(env) == 0.0:
-                return y * np.float32(self.gain * env[0])
-            return y * (self.gain * env).astype(np.float32)
-        return y * np.float32(self.gain)
+        if not with_activity:
+            return y * np.float32(self.gain)
+        env = self.envelope.gains(pos, y.shape[1], self.sr)
+        if isinstance(env, float):
+            return y * np.float32(self.gain * env)
+        return y * (np.float32(self.gain) * env)
 
     def _source(self, n: int) -> np.ndarray:
         if self._diffuse is not None:
