@@ -729,13 +729,14 @@ class SessionStream:
                 self._ready = np.concatenate([self._ready, self.master.flush()], axis=1)
                 self._flushed = True
             return
-        mix = np.zeros((self.channels, n))
         if self._premix is not None:
-            mix += self._premix[:, self._in : self._in + n]
+            mix = self._premix[:, self._in : self._in + n]
         else:
             # the groups rendered here first (the workers' blocks are meanwhile on their
-            # way), then summed in group order: the same samples with or without workers
+            # way), then summed in group order, in float32 like the layers: the same
+            # samples with or without workers
             local = {gi: group_block(layers, n, self.channels) for gi, layers in self._local.items()}
+            mix = np.zeros((self.channels, n), dtype=np.float32)
             for gi in range(self._n_groups):
                 w = self._workers.get(gi)
                 if w is not None:
