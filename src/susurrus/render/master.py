@@ -35,11 +35,27 @@ def window_min(x: np.ndarray, back: int, fwd: int) -> np.ndarray:
     return np.asarray(ndi.minimum_filter1d(x, size=size, origin=back - size // 2, mode="nearest"))
 
 
+# The leveler's quick hop energies sum the same squares in another order: each is within
+# ~1e-12 (relative) of the exact one, and a segment's loudest window (which holds a share
+# of every hop's energy) within ~1e-8 dB. Farther than this from the threshold, the quick
+# answer is the exact one; nearer, the segment is measured exactly.
+_SURE_DB = 1e-5
+_PIECE = 1 << 16  # samples the chain takes at a time (bounds the temporaries of a long block)
+
+
 class _ChunkedStage:
     """Fixed-chunk processing with ``history`` past and ``lookahead`` future samples.
 
-    State: the input buffer (history + pending input) and the counts of samples in
-    and out. Latency: ``lookahead`` samples.
+    The stream starts with ``history`` zeros; chunk ``j`` leaves as :meth:`_process`
+    of the segment ``[j·chunk, j·chunk + history + chunk + lookahead)`` (stream
+    indices), or as it came in when the stage is at rest (:meth:`_at_rest`) and the
+    segment needs nothing done (:meth:`_quiet`). The quiet test reads measures taken
+    once, as input arrives (:meth:`_observe`), so no sample is measured twice; runs
+    of untouched chunks are copied in one go.
+
+    State: the input buffer — from the next chunk's segment on, in a larger array
+    filled in place and compacted only when full — the stage's measures of it, and
+    the counts of samples in and out. Latency: ``lookahead`` samples.
     """
 
     def __init__(self, rows: int, chunk: int, lookahead: int, history: int) -> None:
@@ -47,37 +63,115 @@ class _ChunkedStage:
         self._reset_buffer()
 
     def _reset_buffer(self) -> None:
-        self._buf = np.zeros((self.rows, self.history))
+        self._buf = np.zeros((self.rows, 2 * self.history + _PIECE))
+        self._t0 = 0  # stream index of buffer column 0
+        self._lo = 0  # buffer column where the next chunk's segment starts
+        self._hi = 0  # end of the buffered input
+        self._extend(self.history)
         self._n_in = 0
         self._n_out = 0
+
+    # -- buffer ------------------------------------------------------------------------
+
+    def _space(self, m: int) -> np.ndarray:
+        """The buffer columns the next ``m`` input samples go to (then :meth:`_extend`)."""
+        cap = self._buf.shape[1]
+        if self._hi + m > cap:
+            keep = self._hi - self._lo
+            if 2 * keep + m > cap:  # grow, with room for one more such block
+                buf = np.empty((self.rows, 2 * keep + m + min(m, 1 << 17)))
+            else:  # compact in place: _lo > keep, so source and target do not overlap
+                buf = self._buf
+            buf[:, :keep] = self._buf[:, self._lo : self._hi]
+            self._buf = buf
+            self._t0 += self._lo
+            self._lo, self._hi = 0, keep
+        return self._buf[:, self._hi : self._hi + m]
+
+    def _extend(self, m: int) -> None:
+        """Take the ``m`` samples written into :meth:`_space` as buffered input."""
+        self._observe(self._hi, self._hi + m)
+        self._hi += m
+
+    def _n_ready(self, more: int = 0) -> int:
+        """Output samples the buffered input (and ``more`` to come) completes: whole chunks."""
+        n = (self._hi + more - self._lo - self.history - self.lookahead) // self.chunk
+        return max(n, 0) * self.chunk
+
+    def _drain_into(self, out: np.ndarray) -> None:
+        """Process the next ``out.shape[1] // chunk`` chunks into ``out``."""
+        h, c, la = self.history, self.chunk, self.lookahead
+        n = out.shape[1] // c
+        if n == 0:
+            return
+        quiet = self._quiet(n)
+        loud = np.flatnonzero(~quiet)
+        lo, buf = self._lo, self._buf
+        j = 0
+        while j < n:
+            if quiet[j] and self._at_rest():
+                i = int(np.searchsorted(loud, j))
+                k = int(loud[i]) if i < loud.size else n
+                out[:, j * c : k * c] = buf[:, lo + h + j * c : lo + h + k * c]
+                j = k
+            else:
+                s = lo + j * c
+                out[:, j * c : (j + 1) * c] = self._process(buf[:, s : s + h + c + la])
+                j += 1
+        self._lo = lo + n * c
+
+    # -- what a stage defines ----------------------------------------------------------
+
+    def _observe(self, a: int, b: int) -> None:
+        """Measure the new input ``_buf[:, a:b]`` (nothing by default)."""
+
+    def _quiet(self, n: int) -> np.ndarray:
+        """Which of the next ``n`` chunks pass untouched when the stage is at rest."""
+        return np.zeros(n, dtype=bool)
+
+    def _at_rest(self) -> bool:
+        return True
 
     def _process(self, seg: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _drain(self) -> np.ndarray:
-        outs = []
-        h, c, la = self.history, self.chunk, self.lookahead
-        pos = h
-        while self._buf.shape[1] - pos >= c + la:
-            outs.append(self._process(self._buf[:, pos - h : pos + c + la]))
-            pos += c
-        if pos > h:
-            self._buf = self._buf[:, pos - h :]
-        return np.concatenate(outs, axis=1) if outs else np.zeros((self.rows, 0))
+    # -- streaming ---------------------------------------------------------------------
+
+    def _block(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        if y.ndim != 2 or y.shape[0] != self.rows:
+            raise ValueError(f"block of shape {y.shape}: expected ({self.rows}, samples)")
+        return y
+
+    def _take(self, y: np.ndarray, gain: float = 1.0) -> None:
+        """Buffer ``y * gain`` as input (float64, as ``np.asarray(y, float64) * gain``)."""
+        dst = self._space(y.shape[1])
+        dst[...] = y
+        if gain != 1.0:
+            dst *= gain
+        self._extend(y.shape[1])
+        self._n_in += y.shape[1]
+
+    def _emit(self, out: np.ndarray) -> None:
+        """Drain every ready chunk into ``out`` and count it as output."""
+        self._drain_into(out)
+        self._n_out += out.shape[1]
 
     def push(self, y: np.ndarray) -> np.ndarray:
         """Feed samples; returns whatever is ready (possibly nothing)."""
-        self._buf = np.concatenate([self._buf, y], axis=1)
-        self._n_in += y.shape[1]
-        out = self._drain()
-        self._n_out += out.shape[1]
+        self._take(self._block(y))
+        out = np.empty((self.rows, self._n_ready()))
+        self._emit(out)
         return out
 
     def flush(self) -> np.ndarray:
         """Return the delayed tail; afterwards total output length == total input length."""
-        pad = np.zeros((self.rows, self.chunk + self.lookahead))
-        self._buf = np.concatenate([self._buf, pad], axis=1)
-        out = self._drain()[:, : self._n_in - self._n_out]
+        pad = self.chunk + self.lookahead
+        self._space(pad)[...] = 0.0
+        self._extend(pad)
+        out = np.empty((self.rows, self._n_ready()))
+        self._drain_into(out)
+        out = out[:, : self._n_in - self._n_out]
         self._n_out += out.shape[1]
         return out
 
@@ -87,15 +181,19 @@ class MomentaryLeveler(_ChunkedStage):
 
     The K-weighting shelf adds at most +4 dB, so a segment whose *unweighted*
     momentary level stays 4.1 dB under the (margined) ceiling cannot exceed it
-    and passes untouched at almost no cost. Only segments that come near the
-    ceiling are K-weighted (from the segment's own 400 ms history, with the
-    filters started in steady state) and levelled.
+    and passes untouched at almost no cost: the unweighted energy of each 10 ms
+    hop is measured once, as it arrives, and each segment's 400 ms windows are
+    summed from those (a segment within ``_SURE_DB`` of the threshold is measured
+    again exactly). Only segments that come near the ceiling are K-weighted (from
+    the segment's own 400 ms history, with the filters started in steady state)
+    and levelled.
 
-    State: the look-ahead buffer and the last gain (for the release). Latency: the
-    look-ahead, 400 ms by default (every window that will contain a sample is seen before
-    the sample leaves). A live stream may look ahead less (``lookahead_hops``, 10 ms
-    each): the gain then comes down a little later on a sudden rise, and the true-peak
-    limiter after it still holds the peaks.
+    State: the look-ahead buffer, the unweighted energies of its whole hops (from
+    the next segment's first hop on) and the last gain (for the release). Latency:
+    the look-ahead, 400 ms by default (every window that will contain a sample is
+    seen before the sample leaves). A live stream may look ahead less
+    (``lookahead_hops``, 10 ms each): the gain then comes down a little later on a
+    sudden rise, and the true-peak limiter after it still holds the peaks.
     """
 
     def __init__(self, sr: int, channels: int, *, ceiling_lufs: float, margin_db: float = 0.7,
@@ -117,7 +215,13 @@ class MomentaryLeveler(_ChunkedStage):
         self._reset_buffer()
         self._last_db = 0.0
 
+    def _reset_buffer(self) -> None:
+        self._hop_e = np.zeros(0)  # energies of stream hops _hop_e0, _hop_e0 + 1, …
+        self._hop_e0 = 0
+        super()._reset_buffer()
+
     def _window_lufs(self, x: np.ndarray) -> np.ndarray:
+        """Momentary loudness of the window ending at each whole hop of ``x`` (-inf before the first)."""
         hop, w = self.hop, self.n_win
         n_hops = x.shape[1] // hop
         e = (x[:, : n_hops * hop] ** 2).reshape(x.shape[0], n_hops, hop).mean(axis=2).sum(axis=0)
@@ -128,11 +232,41 @@ class MomentaryLeveler(_ChunkedStage):
         m[w - 1 :] = -0.691 + 10 * np.log10(np.maximum(mean_e, 1e-20))
         return m
 
+    def _observe(self, a: int, b: int) -> None:
+        """Quick energies of the hops the new input completes."""
+        hop = self.hop
+        done = self._hop_e0 + self._hop_e.size  # the first stream hop not measured yet
+        end = (self._t0 + b) // hop
+        if end > done:
+            x = self._buf[:, done * hop - self._t0 : end * hop - self._t0].reshape(self.rows, end - done, hop)
+            self._hop_e = np.concatenate([self._hop_e, np.einsum("chk,chk->h", x, x) / hop])
+
+    def _quiet(self, n: int) -> np.ndarray:
+        h, c, la, hop, w = self.history, self.chunk, self.lookahead, self.hop, self.n_win
+        limit = self.ceiling_lufs - self.margin_db
+        lo, start = self._lo, self._t0 + self._lo
+        seg_hops, step = (h + c + la) // hop, c // hop
+        self._hop_e = self._hop_e[start // hop - self._hop_e0 :]  # older hops are done with
+        self._hop_e0 = start // hop
+        if c % hop or start % hop:  # chunks off the hop grid: no quick answer
+            loudest = np.full(n, np.nan)
+        else:
+            cs = np.zeros((n, seg_hops + 1))
+            np.cumsum(self._hop_e[np.arange(0, n * step, step)[:, None] + np.arange(seg_hops)], axis=1, out=cs[:, 1:])
+            mean_e = np.max(cs[:, w:] - cs[:, : seg_hops + 1 - w], axis=1) / w
+            loudest = -0.691 + 10 * np.log10(np.maximum(mean_e, 1e-20))
+        quiet = loudest + 4.1 < limit - _SURE_DB
+        for j in np.flatnonzero(~quiet & ~(loudest + 4.1 > limit + _SURE_DB)):  # too close to call
+            quiet[j] = np.max(self._window_lufs(self._buf[:, lo + j * c : lo + j * c + h + c + la])) + 4.1 < limit
+        return quiet
+
+    def _at_rest(self) -> bool:
+        return self._last_db == 0.0
+
     def _process(self, seg: np.ndarray) -> np.ndarray:
+        """Level one chunk: its segment comes near the ceiling, or the gain is releasing."""
         hop, h, c = self.hop, self.history, self.chunk
         limit = self.ceiling_lufs - self.margin_db
-        if self._last_db == 0.0 and np.max(self._window_lufs(seg)) + 4.1 < limit:
-            return seg[:, h : h + c].copy()
         zi = sps.sosfilt_zi(self._sos)[:, None, :] * seg[None, :, 0:1]
         kw, _ = sps.sosfilt(self._sos, seg, axis=1, zi=zi)
         g = np.minimum(0.0, limit - self._window_lufs(kw))  # per window ending at each hop
@@ -158,10 +292,16 @@ class MomentaryLeveler(_ChunkedStage):
 class TruePeakLimiter(_ChunkedStage):
     """Look-ahead limiter holding the true peak at or below ``ceiling_dbtp``.
 
-    State: the look-ahead buffer only (the gain curve is recomputed from the
-    buffered history, so there is no recursive state). Latency ``attack_ms``
-    plus the oversampling filter's reach (32 samples).
+    State: the look-ahead buffer and the sample peak of each stretch of ``grid``
+    samples in it (measured once, as they arrive; while a whole block stays under
+    the threshold, 4 dB below the ceiling, its peak stands for each of its
+    stretches). A segment whose stretches all stay under the threshold passes
+    untouched; one with a loud stretch is checked sample by sample. The gain curve
+    is recomputed from the buffered history, so there is no recursive state.
+    Latency ``attack_ms`` plus the oversampling filter's reach (32 samples).
     """
+
+    grid = 1024  # samples a peak is kept for (stream-aligned stretches)
 
     def __init__(self, sr: int, channels: int, *, ceiling_dbtp: float, attack_ms: float = 5.0,
                  hold_ms: float = 30.0, chunk: int = 4096) -> None:
@@ -176,7 +316,40 @@ class TruePeakLimiter(_ChunkedStage):
     def reset(self) -> None:
         self._reset_buffer()
 
+    def _reset_buffer(self) -> None:
+        self._peaks = np.zeros(0)  # peaks of the stretches _peak0, _peak0 + 1, … (the last may grow)
+        self._peak0 = 0
+        super()._reset_buffer()
+
+    def _observe(self, a: int, b: int) -> None:
+        if b == a:
+            return
+        g, s = self.grid, self._t0 + a
+        cuts = np.arange(-(s % g), b - a, g)  # where each stretch starts, relative to a
+        cuts[0] = 0
+        x = self._buf[:, a:b]
+        p = np.full(cuts.size, np.maximum(x.max(), -x.min()))  # a bound for each stretch …
+        if not p[0] < self.threshold:  # … that says too little: each stretch's own peak
+            p = np.maximum(np.max(np.maximum.reduceat(x, cuts, axis=1), axis=0),
+                           -np.min(np.minimum.reduceat(x, cuts, axis=1), axis=0))
+        if s // g < self._peak0 + self._peaks.size:  # the first stretch continues the last one
+            p[0] = np.maximum(p[0], self._peaks[-1])
+            self._peaks = self._peaks[:-1]
+        self._peaks = np.concatenate([self._peaks, p])
+
+    def _quiet(self, n: int) -> np.ndarray:
+        g, c, span = self.grid, self.chunk, self.history + self.chunk + self.lookahead
+        start = self._t0 + self._lo
+        self._peaks = self._peaks[start // g - self._peak0 :]  # older stretches are done with
+        self._peak0 = start // g
+        if self._peaks[: (start + (n - 1) * c + span - 1) // g - self._peak0 + 1].max() < self.threshold:
+            return np.ones(n, dtype=bool)  # the steady case: all of them
+        first = (start + np.arange(n) * c) // g - self._peak0
+        last = (start + np.arange(n) * c + span - 1) // g - self._peak0
+        return np.array([self._peaks[i : k + 1].max() < self.threshold for i, k in zip(first, last, strict=True)])
+
     def _process(self, seg: np.ndarray) -> np.ndarray:
+        """Limit one chunk whose segment has a loud stretch (sample by sample, it may pass untouched)."""
         h, c = self.history, self.chunk
         a = np.max(np.abs(seg), axis=0)
         if a.max() < self.threshold:
@@ -200,7 +373,12 @@ class MasterChain:
     """gain → momentary leveler → true-peak limiter, streaming with fixed latency.
 
     ``push(y)`` returns ready samples (float64); ``flush()`` the rest, after which
-    exactly as many samples have come out as went in.
+    exactly as many samples have come out as went in. The gain is applied as a
+    block is copied into the first stage, and each stage writes what it lets out
+    straight into the next one's buffer (the last into the block's output). A long
+    block goes through in pieces of ``_PIECE`` samples, which bounds the temporaries.
+
+    State: the stages' (see each).
     """
 
     def __init__(self, sr: int, channels: int, *, gain_db: float, momentary_max_lufs: float | None,
@@ -213,10 +391,23 @@ class MasterChain:
         self.stages.append(TruePeakLimiter(sr, channels, ceiling_dbtp=true_peak_dbtp))
 
     def push(self, y: np.ndarray) -> np.ndarray:
-        x = np.asarray(y, dtype=np.float64) * self._gain
+        y = self.stages[0]._block(y)
+        n = y.shape[1]
         for st in self.stages:
-            x = st.push(x)
-        return x
+            n = st._n_ready(n)
+        out = np.empty((y.shape[0], n))
+        pos = 0
+        for a in range(0, max(y.shape[1], 1), _PIECE):
+            self.stages[0]._take(y[:, a : a + _PIECE], self._gain)
+            for st, nxt in zip(self.stages[:-1], self.stages[1:], strict=True):
+                m = st._n_ready()
+                st._emit(nxt._space(m))
+                nxt._extend(m)
+                nxt._n_in += m
+            m = self.stages[-1]._n_ready()
+            self.stages[-1]._emit(out[:, pos : pos + m])
+            pos += m
+        return out
 
     def flush(self) -> np.ndarray:
         x = np.zeros((self.stages[0].rows, 0))
