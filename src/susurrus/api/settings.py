@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import ParameterError
-from ..store.paths import DB_FILENAME
 
 #: the largest upload accepted by default (a 3-hour 44.1 kHz stereo FLAC is ~1 GB; WAVs at
 #: bedtime length are larger — raise it with ``--max-upload-mb``)
@@ -86,6 +85,8 @@ class ServerSettings:
 
     @property
     def db_url(self) -> str:
+        from ..store.paths import DB_FILENAME  # here: `susurrus serve --help` needs no store
+
         return self.database_url or f"sqlite:///{self.data_dir / DB_FILENAME}"
 
     def web_dir(self, kind: str) -> Path:

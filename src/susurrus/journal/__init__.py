@@ -12,53 +12,55 @@ when PHQ-9 item 9 is above 0); scores are screening aids, not diagnoses.
 
 from __future__ import annotations
 
-from .checkins import (
-    RATINGS,
-    Ratings,
-    add_checkin,
-    finish_session,
-    latest_open_session,
-    list_entries,
-    scene_family,
-    start_session,
-)
-from .errors import HRImportError, JournalError, SleepDiaryError
-from .heart_rate import HRData, SessionHR, import_hr, parse_hr_csv, rmssd, session_hr, summarize
-from .profiles import ensure_profile, list_profiles
-from .questionnaires import (
-    INSTRUMENTS,
-    Instrument,
-    QuestionnaireResult,
-    format_result,
-    get_instrument,
-    parse_answers,
-    record_result,
-    score_answers,
-)
-from .sleep import SleepAnswers, SleepMetrics, add_sleep_entry, resolve_clock, validate
+from typing import TYPE_CHECKING
 
-_LAZY = {  # scipy and matplotlib load only when insights or reports are used
-    "Insights": "insights",
-    "PairedChange": "insights",
-    "compute_insights": "insights",
-    "describe": "insights",
-    "make_figures": "insights",
-    "paired_change": "insights",
-    "plot_insights": "insights",
-    "render_html": "report",
-    "write_report": "report",
-}
+from .._lazy import lazy_exports
 
+if TYPE_CHECKING:
+    from .checkins import (
+        RATINGS,
+        Ratings,
+        add_checkin,
+        finish_session,
+        latest_open_session,
+        list_entries,
+        scene_family,
+        start_session,
+    )
+    from .errors import HRImportError, JournalError, SleepDiaryError
+    from .heart_rate import (
+        HRData,
+        SessionHR,
+        import_hr,
+        parse_hr_csv,
+        rmssd,
+        session_hr,
+        summarize,
+    )
+    from .insights import (
+        Insights,
+        PairedChange,
+        compute_insights,
+        describe,
+        make_figures,
+        paired_change,
+        plot_insights,
+    )
+    from .profiles import ensure_profile, list_profiles
+    from .questionnaires import (
+        INSTRUMENTS,
+        Instrument,
+        QuestionnaireResult,
+        format_result,
+        get_instrument,
+        parse_answers,
+        record_result,
+        score_answers,
+    )
+    from .report import render_html, write_report
+    from .sleep import SleepAnswers, SleepMetrics, add_sleep_entry, resolve_clock, validate
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = [  # noqa: RUF022 - grouped: eager names, then lazy ones
+__all__ = [  # noqa: RUF022 - grouped: heart rate, insights and reports, then the journal
     "HRData",
     "Insights",
     "PairedChange",
@@ -102,3 +104,60 @@ __all__ = [  # noqa: RUF022 - grouped: eager names, then lazy ones
     "start_session",
     "validate",
 ]
+
+# everything loads on first use: the store (SQLAlchemy) with the journal, scipy and
+# matplotlib only with insights and reports
+if not TYPE_CHECKING:  # type checkers see the imports above
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            ".checkins": (
+                "RATINGS",
+                "Ratings",
+                "add_checkin",
+                "finish_session",
+                "latest_open_session",
+                "list_entries",
+                "scene_family",
+                "start_session",
+            ),
+            ".errors": ("HRImportError", "JournalError", "SleepDiaryError"),
+            ".heart_rate": (
+                "HRData",
+                "SessionHR",
+                "import_hr",
+                "parse_hr_csv",
+                "rmssd",
+                "session_hr",
+                "summarize",
+            ),
+            ".insights": (
+                "Insights",
+                "PairedChange",
+                "compute_insights",
+                "describe",
+                "make_figures",
+                "paired_change",
+                "plot_insights",
+            ),
+            ".profiles": ("ensure_profile", "list_profiles"),
+            ".questionnaires": (
+                "INSTRUMENTS",
+                "Instrument",
+                "QuestionnaireResult",
+                "format_result",
+                "get_instrument",
+                "parse_answers",
+                "record_result",
+                "score_answers",
+            ),
+            ".report": ("render_html", "write_report"),
+            ".sleep": (
+                "SleepAnswers",
+                "SleepMetrics",
+                "add_sleep_entry",
+                "resolve_clock",
+                "validate",
+            ),
+        },
+    )
