@@ -100,3 +100,13 @@ def test_streaming_fir_backends_agree() -> None:
         with _backend(b):
             out[b] = StreamingFIR(taps, dtype=np.float32)(x)
     assert np.max(np.abs(out["fftw"] - out["pocketfft"])) < 1e-5 * np.max(np.abs(out["pocketfft"]))
+
+
+def test_fftw_loads_without_the_pyfftw_package_and_its_dask_import() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from susurrus import dsp; "
+            "print(dsp.FFT_BACKEND, 'dask' in sys.modules, 'pyfftw' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["fftw", "False", "False"]
