@@ -110,6 +110,13 @@ class ActivityEnvelope:
             seg = g[:-1, None] + (g[1:] - g[:-1])[:, None] * (np.arange(st, dtype=np.float32) / np.float32(st))
             off = pos - k0 * st
             return seg.reshape(-1)[off : off + n]
+        if a.pattern == "intermittent":  # no switch within reach: on or off throughout
+            t0, t1 = pos / sr, (pos + n - 1) / sr
+            self._extend(t1 + a.ramp_s)
+            lo = bisect.bisect_right(self._switch, t0 - a.ramp_s)
+            hi = bisect.bisect_right(self._switch, t1)
+            if lo == hi:
+                return 1.0 if (hi % 2 == 0) == self._state0 else 0.0
         env = self((pos + np.arange(n)) / sr)
         if env[0] == env[-1] and np.ptp(env) == 0.0:
             return float(env[0])
