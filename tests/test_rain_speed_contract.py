@@ -59,32 +59,29 @@ def test_light_level_stays_where_it_was() -> None:
 
 
 @pytest.mark.parametrize("variant", ["light", "window"])
-def test_near_impacts_filtered_one_by_one_equal_filtering_their_sum(variant: str) -> None:
-    """Each sparse near impact goes through the band-pass on its own (with its ring-out):
-    the same samples, to the ring-out's 1e-5 cut, as the sum of the bursts filtered."""
-    import scipy.signal as sps
+def test_near_impacts_filtered_one_by_one_equal_the_full_rate_pass(variant: str) -> None:
+    """The sparse near impacts, each through the band-pass on its own (with its
+    ring-out, and the next chunk's noise where it reaches past a chunk), give the
+    samples of the full-rate band-pass over their envelope, from the same draws."""
 
+    def render(events: bool) -> np.ndarray:
+        t = create("rain", variant, sr=SR, rng=np.random.default_rng(9))
+        t._synth._near_events = events
+        return t.read(6 * SR).astype(np.float64)
+
+    fast, full = render(True), render(False)
+    assert np.max(np.abs(fast - full)) < 1e-5 * np.max(np.abs(full))
+    assert np.max(np.abs(full)) > 0.1
+
+
+def test_rain_chunks_keep_their_size() -> None:
     from susurrus.triggers.rain import _RainSynth
 
-    rng = np.random.default_rng(3)
-    synth = _RainSynth(SR, variant, {"density_per_s": 300.0, "brightness": 0.6, "wash": 0.3}, rng)
-    assert synth._near_events and synth._near_tail > 10
-    onsets = np.array([10, 500, 520, 3000])
-    env = lq.decays(SR, np.array([0.3e-3, 0.5e-3, 0.2e-3, 0.6e-3]), np.array([1.0, 0.5, 0.8, 0.3]))
-    replay = np.random.Generator(np.random.PCG64())
-    replay.bit_generator.state = rng.bit_generator.state
-    synth._add_near(onsets, env)
-    got = synth._direct.pop(4000).astype(np.float64)
-    # the plain way: the noise bursts summed at their onsets, then one band-pass
-    k, length = env.shape
-    bursts = lq.white(replay, k * length).reshape(k, length) * env
-    x = np.zeros(4000)
-    for o, b in zip(onsets, bursts, strict=True):
-        x[o : o + length] += b
-    f = synth._near_filter
-    want = sps.lfilter(f.b.astype(np.float64), f.a.astype(np.float64), x)
-    assert np.max(np.abs(got - want)) < 1e-4 * np.max(np.abs(want))
-    assert not synth._near._used  # nothing went to the dense envelope
+    synth = _RainSynth(SR, "light", {"density_per_s": 300.0, "brightness": 0.6, "wash": 0.3},
+                       np.random.default_rng(5))
+    assert len(synth.chunk(4096)) == 4096
+    with pytest.raises(ValueError, match="4096 samples, not 2048"):
+        synth.chunk(2048)
 
 
 def test_tent_impacts_stay_in_the_dense_path() -> None:

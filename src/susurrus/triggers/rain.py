@@ -36,6 +36,8 @@ _CHUNK = 32768
 _CAL_SEED = 0x5EED0A1
 _CAL_S = 1.5
 _LOW = 16  # rate divisor for the membrane modes (tent)
+#: the longest near impact, in samples (``decays``' 10 ms cap at up to 96 kHz, rounded up)
+_AHEAD = 1024
 
 
 def _bandpass(sr: int, lo_hz: float, hi_hz: float) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +75,7 @@ class _RainSynth:
         self.bright = b = values["brightness"]
         self.wash_level = 0.0
         self.drops_emitted = 0
-        self._near = OverlapAdd()  # envelope of the impacts heard directly (tent)
+        self._near = OverlapAdd()  # envelope of the impacts heard directly
         # envelope of the drops heard through distance/glass/fabric: smooth enough
         # (τ ≥ 0.25 ms) to be built at a quarter of the rate
         self._far = LowRateOverlapAdd(4)
@@ -87,13 +89,18 @@ class _RainSynth:
             "tent": ((250.0, 900.0 + 2500.0 * b), (150.0, 1000.0 + 1500.0 * b)),
         }[variant]
         self._near_filter = IIR32(*_bandpass(sr, *near_band))
-        # outdoors and behind glass the near impacts are sparse (a few percent of the
-        # samples): each is filtered on its own, with the band-pass's ring-out, and
-        # added as it is (filtering is linear: the same sound as filtering their sum,
-        # for a fraction of the work); on a tent every drop is near and they overlap
+        # outdoors and behind glass the near impacts are sparse (light rain: ~3 % of the
+        # drops): each goes through the band-pass on its own, with the filter's
+        # ring-out, instead of the band-pass running over a mostly-zero envelope at the
+        # full rate (linear: the same sound for a fraction of the work). An impact near
+        # a chunk's end rides on the next chunk's noise, as in a full-rate pass, so
+        # chunks are made one ahead. On a tent every drop is near: the full-rate pass.
         self._near_events = variant != "tent"
         poles = np.abs(np.roots(self._near_filter.a.astype(np.float64)))
         self._near_tail = int(np.ceil(np.log(1e-5) / np.log(float(poles.max()))))
+        self._near_out = OverlapAdd()  # filtered near impacts, from the next chunk out on
+        self._recorded: list[tuple[np.ndarray, np.ndarray]] = []  # near impacts of the chunk made
+        self._ahead: tuple[np.ndarray, int, np.ndarray, list[tuple[np.ndarray, np.ndarray]]] | None = None
         bf, af = _bandpass(sr, *far_band)
         self._far_filter = IIR32(bf, af)
         self.far_power_gain = _power_gain(bf, af, sr)
@@ -101,10 +108,38 @@ class _RainSynth:
     # -- one chunk -------------------------------------------------------------------
 
     def chunk(self, n: int) -> np.ndarray:
-        """The next ``n`` samples (unscaled drops plus the wash at ``wash_level``)."""
-        k = int(self.rng.poisson(self.density * n / self.sr))
+        """The next ``n`` samples (unscaled drops plus the wash at ``wash_level``).
+
+        Made one chunk ahead (the first call makes two), with the same ``n`` each
+        call: a near impact at a chunk's end is finished with the next chunk's noise.
+        """
+        if self._ahead is None:
+            self._ahead = self._make(n)
+        y, k, u, near = self._ahead
+        if len(y) != n:
+            raise ValueError(f"rain chunks are {len(y)} samples, not {n}")
+        self._ahead = self._make(n)
+        if near:
+            noise = np.concatenate([u, self._ahead[2][:_AHEAD]])
+            for onsets, env in near:
+                length = env.shape[1]
+                x = np.zeros((len(onsets), length + self._near_tail), dtype=np.float32)
+                np.multiply(noise[onsets[:, None] + np.arange(length)[None, :]], env, out=x[:, :length])
+                f = self._near_filter
+                self._near_out.add(onsets, sps.lfilter(f.b, f.a, x, axis=1))
+        if self._near_events:
+            y += self._near_out.pop(n)
         self.drops_emitted += k
+        return y
+
+    def _make(self, n: int) -> tuple[np.ndarray, int, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """The next chunk but its sparse near impacts: ``(samples, drops, noise, near
+        impacts as (onsets, envelopes))``."""
+        if n < _AHEAD:
+            raise ValueError(f"rain chunks must be at least {_AHEAD} samples, got {n}")
+        k = int(self.rng.poisson(self.density * n / self.sr))
         onsets = self.rng.integers(0, n, k)
+        self._recorded = []
         if self.variant == "light":
             self._light(onsets)
         elif self.variant == "window":
@@ -118,30 +153,26 @@ class _RainSynth:
                 self.rng, self._gust_db, n, depth_db=2.0, pull=0.05
             )
             e_far += self.wash_level * gain
-        y = self._far_filter(u * e_far)
-        if not self._near_events:
-            y += self._near_filter(u * self._near.pop(n))
+        if self._near_events:
+            y = self._far_filter(u * e_far)
+        else:
+            y = self._near_filter(u * self._near.pop(n))
+            y += self._far_filter(u * e_far)
         y += self._direct.pop(n)
         if self.variant == "tent":
             y += self._low.pop(n)
-        return y
-
-    # -- the variants ----------------------------------------------------------------
+        return y, k, u, self._recorded
 
     def _add_near(self, onsets: np.ndarray, env: np.ndarray) -> None:
-        """Near impacts: white noise under the envelopes ``env`` ``(k, L)`` through the
-        near band-pass, each burst on its own (with its ring-out) or, on a tent, into
-        the envelope the whole chunk is filtered by."""
+        """Near impacts: noise under the envelopes ``env`` ``(k, L)`` (``L`` ≤ ``_AHEAD``)
+        through the near band-pass, one by one once the noise is drawn (see
+        :meth:`chunk`) or, on a tent, into the envelope the chunk is filtered by."""
         if not self._near_events:
             self._near.add(onsets, env)
-            return
-        k, length = env.shape
-        if k == 0 or len(onsets) == 0:
-            return
-        x = np.zeros((k, length + self._near_tail), dtype=np.float32)
-        np.multiply(white(self.rng, k * length).reshape(k, length), env, out=x[:, :length])
-        f = self._near_filter
-        self._direct.add(onsets, sps.lfilter(f.b, f.a, x, axis=1))
+        elif len(onsets) and env.size:
+            self._recorded.append((np.asarray(onsets, dtype=np.int64), env))
+
+    # -- the variants ----------------------------------------------------------------
 
     def _distances(self, k: int, r_min: float, r_max: float) -> np.ndarray:
         """Drop distances for drops uniform over an annulus: p(r) ∝ r."""
