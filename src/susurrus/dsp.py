@@ -117,7 +117,6 @@ class RealFFT:
         self.dtype = np.dtype(dtype)
         self.ctype = np.result_type(self.dtype, np.complex64)
         nb = self.n_fft // 2 + 1
-        self._rows_out = rows_out
         backend = backend or FFT_BACKEND
         if backend not in ("fftw", "pocketfft") or (backend == "fftw" and _pyfftw is None):
             raise ValueError(f"backend {backend!r}: 'pocketfft'" + (" or 'fftw'" if _pyfftw else ""))
@@ -144,25 +143,22 @@ class RealFFT:
         self._fwd.execute()
         return self._xf
 
-    def spectrum_buffer(self) -> np.ndarray:
-        """An array ``(rows_out, n_fft // 2 + 1)`` to build a spectrum in for :meth:`inverse`
-        (with FFTW the inverse plan's own input: no copy)."""
-        if self._fftw:
-            return self._yf
-        return np.empty((self._rows_out, self.n_fft // 2 + 1), dtype=self.ctype)
-
     def inverse(self, spec: np.ndarray) -> np.ndarray:
         if not self._fftw:
             return np.asarray(sfft.irfft(np.asarray(spec, dtype=self.ctype), self.n_fft, axis=-1,
                                          norm="forward"))
-        if spec is not self._yf:
-            self._yf[:] = spec
+        self._yf[:] = spec
         self._inv.execute()
         return self._y
 
     def inverse_product(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """``inverse(a * b)`` (broadcast to ``(rows_out, n_fft // 2 + 1)``)."""
-        return self.inverse(np.multiply(a, b, out=self.spectrum_buffer()))
+        """``inverse(a * b)`` (broadcast to ``(rows_out, n_fft // 2 + 1)``); with FFTW the
+        product goes straight into the inverse plan's input."""
+        if not self._fftw:
+            return self.inverse(a * b)
+        np.multiply(a, b, out=self._yf)
+        self._inv.execute()
+        return self._y
 
     def __repr__(self) -> str:
         backend = "fftw" if self._fftw else "pocketfft"

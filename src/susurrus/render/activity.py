@@ -74,14 +74,10 @@ class ActivityEnvelope:
             # not depend on how times are grouped into blocks
             k0, k1 = int(np.floor(t[0] * _DRIFT_RATE)), int(np.ceil(t[-1] * _DRIFT_RATE)) + 1
             return np.interp(t, np.arange(k0, k1 + 1) / _DRIFT_RATE, self._drift_grid(k0, k1))
-        self._extend(float(t[-1]) + a.ramp_s)
+        steady = self._steady_level(float(t[0]), float(t[-1]))
+        if steady is not None:  # no switch and no ramp anywhere in [t0 - ramp, t1]
+            return np.full(len(t), steady)
         sw = np.asarray(self._switch)
-        # fast path: no switch and no ramp anywhere in [t0 - ramp, t1] → constant level
-        lo = int(np.searchsorted(sw, t[0] - a.ramp_s, side="right"))
-        hi = int(np.searchsorted(sw, t[-1], side="right"))
-        if lo == hi:
-            on = (hi % 2 == 0) == self._state0
-            return np.full(len(t), 1.0 if on else 0.0)
         # state index at each time; level ramps linearly over ramp_s after each switch
         idx = np.searchsorted(sw, t, side="right")  # number of switches at or before t
         on_now = (idx % 2 == 0) == self._state0
@@ -110,13 +106,10 @@ class ActivityEnvelope:
             seg = g[:-1, None] + (g[1:] - g[:-1])[:, None] * (np.arange(st, dtype=np.float32) / np.float32(st))
             off = pos - k0 * st
             return seg.reshape(-1)[off : off + n]
-        if a.pattern == "intermittent":  # no switch within reach: on or off throughout
-            t0, t1 = pos / sr, (pos + n - 1) / sr
-            self._extend(t1 + a.ramp_s)
-            lo = bisect.bisect_right(self._switch, t0 - a.ramp_s)
-            hi = bisect.bisect_right(self._switch, t1)
-            if lo == hi:
-                return 1.0 if (hi % 2 == 0) == self._state0 else 0.0
+        if a.pattern == "intermittent":
+            level = self._steady_level(pos / sr, (pos + n - 1) / sr)
+            if level is not None:
+                return level
         env = self((pos + np.arange(n)) / sr)
         if env[0] == env[-1] and np.ptp(env) == 0.0:
             return float(env[0])
@@ -125,14 +118,17 @@ class ActivityEnvelope:
     def silent(self, start_s: float, end_s: float) -> bool:
         """True when the envelope is exactly 0 over ``[start_s, end_s]`` (an intermittent
         layer between a ramp down and the next switch on); False when it may not be."""
-        a = self.activity
-        if a.pattern != "intermittent":
-            return False
-        self._extend(end_s + a.ramp_s)
-        sw = self._switch
-        lo = bisect.bisect_right(sw, start_s - a.ramp_s)
-        hi = bisect.bisect_right(sw, end_s)
-        return lo == hi and (hi % 2 == 0) != self._state0
+        return self.activity.pattern == "intermittent" and self._steady_level(start_s, end_s) == 0.0
+
+    def _steady_level(self, start_s: float, end_s: float) -> float | None:
+        """An intermittent envelope's level over ``[start_s, end_s]`` when no switch and
+        no ramp falls within it (1.0 on, 0.0 off), else None."""
+        ramp = self.activity.ramp_s
+        self._extend(end_s + ramp)
+        hi = bisect.bisect_right(self._switch, end_s)
+        if bisect.bisect_right(self._switch, start_s - ramp) != hi:
+            return None
+        return 1.0 if (hi % 2 == 0) == self._state0 else 0.0
 
     def mean_square(self, start_s: float, end_s: float, *, rate_hz: float = 50.0) -> float:
         """Mean of envelope² over a time range (for the loudness calibration)."""

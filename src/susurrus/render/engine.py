@@ -325,19 +325,18 @@ class LayerStream:
         The spatial stage still sees the zeros, so its motion clock and state are
         exactly those of rendering them (and silent input costs it no transforms).
         """
-        pos, end, sr = self._pos, self._pos + n, self.sr
+        def silent(unit: int) -> bool:
+            return self.envelope.silent(unit * PAUSE_UNIT / self.sr, ((unit + 1) * PAUSE_UNIT - 1) / self.sr)
+
+        pos, end = self._pos, self._pos + n
         parts = []
         while pos < end:
-            unit = pos // PAUSE_UNIT
-            stop = min(end, (unit + 1) * PAUSE_UNIT)
-            silent = self.envelope.silent(unit * PAUSE_UNIT / sr, ((unit + 1) * PAUSE_UNIT - 1) / sr)
-            while stop < end:  # runs of units alike go together
-                nxt = stop // PAUSE_UNIT
-                if self.envelope.silent(nxt * PAUSE_UNIT / sr, ((nxt + 1) * PAUSE_UNIT - 1) / sr) != silent:
-                    break
-                stop = min(end, (nxt + 1) * PAUSE_UNIT)
+            quiet = silent(pos // PAUSE_UNIT)
+            stop = min(end, (pos // PAUSE_UNIT + 1) * PAUSE_UNIT)
+            while stop < end and silent(stop // PAUSE_UNIT) == quiet:  # runs of units alike
+                stop = min(end, (stop // PAUSE_UNIT + 1) * PAUSE_UNIT)
             m = stop - pos
-            if silent:
+            if quiet:
                 parts.append(np.zeros((self._source_rows, m), dtype=np.float32))
             else:
                 parts.append(self._gained(self._source(m), pos, True))

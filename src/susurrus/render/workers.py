@@ -97,7 +97,7 @@ class _Ring:
     """``SLOTS`` float32 blocks ``(channels, block_size)`` in one shared mapping."""
 
     def __init__(self, fd: int, channels: int, block_size: int) -> None:
-        self.channels, self.block_size = channels, block_size
+        self.channels = channels
         self._map = mmap.mmap(fd, SLOTS * channels * block_size * 4)
         self.slots = np.frombuffer(self._map, dtype=np.float32).reshape(SLOTS, channels, block_size)
 

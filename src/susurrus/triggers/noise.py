@@ -237,9 +237,10 @@ class Noise(Trigger):
     coloured output is Gaussian all the same, and white noise sounds no different)
     is convolved with a linear-phase FIR ``h`` designed by frequency sampling,
     ``|H(f)| = 10^(S_dB(f)/20)`` (:func:`susurrus.dsp.design_shaped_fir`, 8192 taps:
-    the shape holds to well below 63 Hz), streamed by FFT overlap-add. The shape is held constant below
-    ``low_cut_hz`` and rolled off below ``low_cut_hz / 2`` by a 4th-order
-    (Butterworth-magnitude) high-pass, so no power is wasted under the audible range.
+    the shape holds to well below 63 Hz), streamed by FFT overlap-add. The shape is
+    held constant below ``low_cut_hz`` and rolled off below ``low_cut_hz / 2`` by a
+    4th-order (Butterworth-magnitude) high-pass, so no power is wasted under the
+    audible range.
     The output is scaled by ``1/‖h‖₂`` so its RMS is exactly −20 dBFS whatever the
     shape. Because ``w`` is fresh noise, the output never repeats.
 
