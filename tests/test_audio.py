@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from susurrus import audio
+from susurrus import _flac, audio
 from susurrus.errors import AudioError, AudioFileError, AudioWarning, ParameterError
 from susurrus.units import amp_to_db, db_to_amp, format_duration, parse_duration
 
@@ -105,14 +105,15 @@ def test_failed_write_leaves_nothing(tmp_path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_full_disk_gives_one_line_error_and_no_file(tmp_path) -> None:
+@pytest.mark.parametrize("ext", [".wav", ".flac"])
+def test_full_disk_gives_one_line_error_and_no_file(tmp_path, ext: str) -> None:
     """A file-size limit makes writes fail exactly like a full disk (EFBIG/ENOSPC)."""
     code = (
         "import resource, signal, sys\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))\n"
         "from susurrus.cli import main\n"
-        f"sys.exit(main(['render', '--trigger', 'noise:white', '--duration', '20s', '-o', r'{tmp_path}/x.wav']))\n"
+        f"sys.exit(main(['render', '--trigger', 'noise:white', '--duration', '20s', '-o', r'{tmp_path}/x{ext}']))\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
@@ -140,3 +141,60 @@ def test_units() -> None:
     assert format_duration(2700) == "45m" and format_duration(5400) == "1h30m"
     assert db_to_amp(-20) == pytest.approx(0.1) and amp_to_db(0.1) == pytest.approx(-20)
     assert amp_to_db(0.0) == -200.0
+
+
+# -- FLAC straight on libFLAC -----------------------------------------------------------
+
+needs_libflac = pytest.mark.skipif(not _flac.available(), reason="libFLAC cannot be loaded here")
+
+
+@needs_libflac
+def test_libflac_writer_decodes_to_libsndfile_quantisation(tmp_path, monkeypatch) -> None:
+    """The direct encoder quantises float exactly as libsndfile does (rint(x · 2²³), clipped
+    to 24 bits), so a FLAC file decodes to the same samples whichever path wrote it."""
+    rng = np.random.default_rng(3)
+    y = (0.2 * rng.standard_normal((2, 100_003))).astype(np.float32)
+    lsb = 1 / 8388608
+    y[0, :9] = [0.5 * lsb, 1.5 * lsb, 2.5 * lsb, -0.5 * lsb, -1.5 * lsb, 1.0, -1.0, 1.25, -1.5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioWarning)
+        audio.write(tmp_path / "direct.flac", y, 48000)
+        monkeypatch.setenv("SUSURRUS_FLAC", "soundfile")
+        assert not _flac.available()
+        audio.write(tmp_path / "libsndfile.flac", y, 48000)
+    a = sf.read(tmp_path / "direct.flac", dtype="int32", always_2d=True)[0] >> 8
+    b = sf.read(tmp_path / "libsndfile.flac", dtype="int32", always_2d=True)[0] >> 8
+    assert a.shape == (100_003, 2)
+    np.testing.assert_array_equal(a, b)
+    assert list(a[:9, 0]) == [0, 2, 2, 0, -2, 8388607, -8388608, 8388607, -8388608]
+    # a 24-bit stream with its length in the header and the MD5 signature left unset
+    head = (tmp_path / "direct.flac").read_bytes()[:42]
+    assert head[:4] == b"fLaC" and head[26:42] == bytes(16)
+    i = audio.info(tmp_path / "direct.flac")
+    assert (i.sr, i.channels, i.frames, i.subtype) == (48000, 2, 100_003, "PCM_24")
+
+
+@needs_libflac
+def test_libflac_writer_streams_in_blocks_and_mono(tmp_path) -> None:
+    rng = np.random.default_rng(4)
+    y = (0.1 * rng.standard_normal((1, 70_000))).astype(np.float32)
+    with audio.AudioWriter(tmp_path / "m.flac", sr=44100, channels=1) as w:
+        for start in range(0, 70_000, 9_999):  # uneven blocks, across the writer's chunks
+            w.write(y[:, start : start + 9_999])
+        w.write(np.zeros((1, 0), np.float32))
+    back, sr = audio.read(tmp_path / "m.flac")
+    assert sr == 44100 and back.shape == y.shape
+    assert np.max(np.abs(back - y)) <= 0.5 / 8388608 + 1e-12
+
+
+@needs_libflac
+def test_libflac_writer_reports_errors(tmp_path) -> None:
+    with pytest.raises(_flac.FlacError, match="cannot start"):
+        _flac.FlacEncoder(tmp_path / "nope" / "x.flac", sr=48000, channels=2)
+    with pytest.raises(_flac.FlacError, match="1 to 8 channels"):
+        _flac.FlacEncoder(tmp_path / "x.flac", sr=48000, channels=9)
+    enc = _flac.FlacEncoder(tmp_path / "x.flac", sr=48000, channels=2)
+    enc.close()
+    with pytest.raises(_flac.FlacError, match="closed"):
+        enc.write(np.zeros((2, 10), np.float32))
+    enc.close()  # twice is fine

@@ -432,12 +432,27 @@ def _shared_tables(scene: Scene) -> None:
         trim_heap()
 
 
-def group_block(layers: Sequence[LayerStream], n: int, channels: int) -> np.ndarray:
-    """The next ``n`` samples of a group of layers, summed in layer order (float32)."""
-    mix = np.zeros((channels, n), dtype=np.float32)
-    for ls in layers:
-        mix += _downmix(ls.read(n), channels)
-    return mix
+def group_block(layers: Sequence[LayerStream], n: int, channels: int,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """The next ``n`` samples of a group of layers, summed in layer order (float32),
+    into ``out`` (``(channels, n)``) when given.
+
+    The sum starts from (a copy of) the first layer's block, not from zeros: the
+    same samples (``0 + a`` is ``a``) without a zero-filled buffer per block.
+    """
+    if not layers:
+        if out is None:
+            return np.zeros((channels, n), dtype=np.float32)
+        out[...] = 0.0
+        return out
+    first = _downmix(layers[0].read(n), channels)
+    if out is None:
+        out = np.array(first, dtype=np.float32)
+    else:
+        out[...] = first
+    for ls in layers[1:]:
+        out += _downmix(ls.read(n), channels)
+    return out
 
 
 # -- calibration ---------------------------------------------------------------------
@@ -728,22 +743,26 @@ class SessionStream:
                 self._ready = np.concatenate([self._ready, self.master.flush()], axis=1)
                 self._flushed = True
             return
-        if self._premix is not None:
-            mix = self._premix[:, self._in : self._in + n]
-        else:
-            # the groups rendered here first (the workers' blocks are meanwhile on their
-            # way), then summed in group order, in float32 like the layers: the same
-            # samples with or without workers
-            local = {gi: group_block(layers, n, self.channels) for gi, layers in self._local.items()}
-            mix = np.zeros((self.channels, n), dtype=np.float32)
-            for gi in range(self._n_groups):
-                w = self._workers.get(gi)
-                if w is not None:
-                    w.add_next_block(mix)
-                else:
-                    mix += local.pop(gi)
+        mix = self._premix[:, self._in : self._in + n] if self._premix is not None else self._mix(n)
         self._in += n
         self._ready = np.concatenate([self._ready, self.master.push(mix)], axis=1)
+
+    def _mix(self, n: int) -> np.ndarray:
+        """The groups' next ``n`` samples: the groups rendered here first (the workers'
+        blocks are meanwhile on their way), then summed in group order, in float32 like
+        the layers: the same samples with or without workers. The first group's block
+        starts the sum (as in :func:`group_block`)."""
+        local = {gi: group_block(layers, n, self.channels) for gi, layers in self._local.items()}
+        mix: np.ndarray | None = None
+        for gi in range(self._n_groups):
+            w = self._workers.get(gi)
+            if w is not None:
+                mix = w.add_next_block(mix, n)
+            elif mix is None:
+                mix = local.pop(gi)
+            else:
+                mix += local.pop(gi)
+        return mix if mix is not None else np.zeros((self.channels, n), dtype=np.float32)
 
     def read(self, n: int) -> np.ndarray:
         n = min(n, self.total - self._out)

@@ -126,12 +126,11 @@ def _stream(conn: Connection, layers: list[LayerStream], total: int, block_size:
         pos = i = freed = 0
         while pos < total:
             n = min(block_size, total - pos)
-            block = group_block(layers, n, channels)
             while i - freed >= SLOTS:  # every slot holds a block the parent has not added
                 if conn.recv_bytes() != b"F":
                     raise ValueError("render worker: expected a freed slot")
                 freed += 1
-            ring.view(i, n)[...] = block
+            group_block(layers, n, channels, out=ring.view(i, n))  # rendered in its slot
             conn.send_bytes(b"S")
             pos += n
             i += 1
@@ -304,17 +303,22 @@ class GroupWorker:
         finally:
             os.close(fd)
 
-    def add_next_block(self, mix: np.ndarray) -> None:
-        """Add the group's next block into ``mix`` (``channels × n``), then free its slot."""
+    def add_next_block(self, mix: np.ndarray | None, n: int) -> np.ndarray:
+        """Add the group's next block (``channels × n``) into ``mix`` and return it
+        (``mix`` None: a copy of the block), then free the block's slot."""
         self._recv(b"S")
         assert self._ring is not None
-        n = mix.shape[1]
-        mix += self._ring.view(self._block, n)
+        block = self._ring.view(self._block, n)
+        if mix is None:
+            mix = np.array(block)
+        else:
+            mix += block
         self._block += 1
         try:
             self._conn.send_bytes(b"F")
         except OSError:  # the worker is gone: its error (or exit) surfaces at the next block
             pass
+        return mix
 
     def close(self) -> None:
         self._conn.close()
