@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 import scipy.fft as sfft
-import scipy.signal as sps
 from numpy.typing import NDArray
+
+from . import _signal as sps
 
 
 def _load_fftw() -> Any:

@@ -49,10 +49,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.signal as sps
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
+from . import _signal as sps
 from .errors import AudioError, ParameterError
 
 F64 = NDArray[np.float64]

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.signal as sps
 
+from .. import _signal as sps
 from .. import audio, triggers
 from ..dsp import ChunkedStream, StreamingFIR, decorrelation_filters
 from ..errors import AudioFileError, ParameterError

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.ndimage as ndi
-import scipy.signal as sps
 
+from .. import _signal as sps
 from ..loudness import k_weighting_sos
 
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import scipy.signal as sps
 from scipy import sparse
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
+from .. import _signal as sps
 from ..dsp import next_pow2
 from .sofa import HRIRSet, unit_vectors
 

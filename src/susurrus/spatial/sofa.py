@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.signal as sps
 
+from .. import _signal as sps
 from ..errors import HRIRError, ParameterError
 
 #: environment variable naming a SOFA file to use by default

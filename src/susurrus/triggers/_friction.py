@@ -34,7 +34,8 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.fft as spf
-import scipy.signal as sps
+
+from .. import _signal as sps
 
 GainFn = Callable[[np.ndarray], np.ndarray]
 

@@ -22,8 +22,9 @@ import math
 from functools import lru_cache
 
 import numpy as np
-import scipy.signal as sps
 from numpy.typing import ArrayLike
+
+from .. import _signal as sps
 
 _BLOCK = 128
 

@@ -19,8 +19,9 @@ losses) and a rising pitch ``f(t) = f₀ (1 + ξ d t)`` as the bubble nears the 
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal as sps
 from numpy.typing import NDArray
+
+from .. import _signal as sps
 
 FloatArray = NDArray[np.float64]
 

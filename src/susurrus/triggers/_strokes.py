@@ -31,8 +31,8 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.fft as spf
-import scipy.signal as sps
 
+from .. import _signal as sps
 from ._friction import fft_len, poisson_times, stroke_profile
 
 #: the highest peak of one event (−4.4 dBFS)

@@ -52,8 +52,8 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import scipy.fft as sfft
-import scipy.signal as sps
 
+from .. import _signal as sps
 from ..errors import ParameterError, SusurrusError
 from .base import Param, Trigger
 

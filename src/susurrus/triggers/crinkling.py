@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import numpy as np
 import scipy.fft as spf
-import scipy.signal as sps
 
+from .. import _signal as sps
 from . import register
 from ._friction import (
     fade,

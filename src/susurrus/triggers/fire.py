@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import scipy.signal as sps
 
+from .. import _signal as sps
 from . import register
 from ._friction import DirectIIR, random_signs
 from .base import Param, Trigger

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
-import scipy.signal as sps
 
+from .. import _signal as sps
 from ..dsp import StatefulIIR
 from . import register
 from ._friction import CEILING, DirectIIR, gaussian_f32, pareto_amplitudes

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
-import scipy.signal as sps
 
+from .. import _signal as sps
 from ..dsp import ChunkedStream, StreamingFIR, design_shaped_fir, next_pow2
 from . import register
 from ._liquids import white

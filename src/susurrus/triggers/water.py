@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
-import scipy.signal as sps
 
+from .. import _signal as sps
 from . import register
 from ._liquids import (
     IIR32,
@@ -249,7 +249,8 @@ def _calibrate(
     cal.noise_level = noise
     y = np.concatenate([cal.chunk(_CHUNK) for _ in range(n_cal)])
     if lowpass_hz is not None:
-        y = sps.lfilter(*sps.butter(2, lowpass_hz / (0.5 * sr)), y)
+        b, a = sps.butter(2, lowpass_hz / (0.5 * sr))
+        y = sps.lfilter(b, a, y)
     rms = float(np.sqrt(np.mean(y**2))) or 1.0
     peak = float(np.quantile(np.abs(y), 0.9999)) or 1.0
     return noise, rms, peak

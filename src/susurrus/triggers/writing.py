@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
-import scipy.signal as sps
 
+from .. import _signal as sps
 from . import register
 from ._friction import fade, gaussian_f32, highpass_gain, lowpass_gain, ridge_impulses
 from ._strokes import RoomTone, peak_guard, swept_band
