@@ -173,3 +173,20 @@ def test_rendering_does_not_import_scipy_signal(tmp_path) -> None:
     # only the three compiled kernels, loaded on their own
     assert loaded == "['scipy.signal._sigtools', 'scipy.signal._sosfilt', 'scipy.signal._upfirdn_apply']"
     assert after == "(4,) (18,)"
+
+
+def test_without_the_kernels_scipy_signal_serves() -> None:
+    """Where scipy's compiled modules are not where they are looked for (another scipy
+    layout), every function is scipy.signal's own."""
+    code = (
+        "import scipy, numpy as np\n"
+        "scipy.__file__ = '/nonexistent/scipy/__init__.py'\n"
+        "from susurrus import _signal\n"
+        "import scipy.signal\n"
+        "assert not _signal.KERNELS\n"
+        "assert _signal.lfilter is scipy.signal.lfilter and _signal.butter is scipy.signal.butter\n"
+        "print(_signal.sosfilt(_signal.butter(2, 0.1, output='sos'), np.ones(5)).shape)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "(5,)"

@@ -422,7 +422,11 @@ def trim_heap() -> None:
 def _shared_tables(scene: Scene) -> None:
     """Build (and cache) the read-only tables the scene's layers will use: the HRTF
     table of its binaural layers. Built once before forking workers, their pages are
-    shared by every process instead of built (about 60 MB at peak) in each."""
+    shared by every process instead of built (about 60 MB at peak) in each. The
+    trigger registry too: its modules are imported here once, not in every process."""
+    from ..triggers import available
+
+    available()
     if scene.master.output != "headphones":
         return
     if any(layer.spread != "diffuse" and layer.binaural for layer in scene.layers):
