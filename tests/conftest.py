@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# derived-array cache (HRTF tables) in a directory of this test run, not the user's
+os.environ.setdefault("SUSURRUS_CACHE_DIR", tempfile.mkdtemp(prefix="susurrus-test-cache-"))
 OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
 
 

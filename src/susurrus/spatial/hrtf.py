@@ -27,6 +27,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
+from .. import _cache
 from .. import _signal as sps
 from ..dsp import next_pow2
 from .sofa import HRIRSet, unit_vectors
@@ -104,6 +105,26 @@ class DirectionInterpolator:
         ge = np.arange(-90.0, 91.0, _GRID_DEG)
         aa, ee = np.meshgrid(ga, ge)
         self._grid = self._search(aa.ravel(), ee.ravel(), k=1)[2].reshape(aa.shape)
+
+    _STATE = ("u", "areas", "tri", "tinv", "adj", "_grid", "_az", "_order")
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The arrays that make this interpolator (see :meth:`from_state`)."""
+        out = {name: np.asarray(getattr(self, name)) for name in self._STATE if hasattr(self, name)}
+        out["planar"] = np.array(self.planar)
+        return out
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> DirectionInterpolator:
+        """The interpolator :meth:`state` describes (its k-d tree rebuilt from the directions)."""
+        self = cls.__new__(cls)
+        self.planar = bool(state["planar"])
+        for name in cls._STATE:
+            if name in state:
+                setattr(self, name, state[name])
+        if not self.planar:
+            self.tree = cKDTree(self.u)
+        return self
 
     def _search(
         self, az: np.ndarray, el: np.ndarray, k: int = 3
@@ -272,11 +293,37 @@ def _minimum_phase(mag: np.ndarray, n_fft: int) -> np.ndarray:
 
 
 def build_table(hrirs: HRIRSet, *, diffuse_field_eq: bool = True) -> HRTFTable:
-    """Prepare (and cache on ``hrirs``) the renderer's table at ``hrirs.sr``."""
+    """Prepare (and cache on ``hrirs``, and on disk: :mod:`susurrus._cache`) the
+    renderer's table at ``hrirs.sr``."""
     key = ("table", diffuse_field_eq)
     hit = hrirs._cache.get(key)
     if hit is not None:
         return hit
+    disk_key = _cache.digest("hrtf", hrirs.sr, diffuse_field_eq, hrirs.hrir, hrirs.azimuth_deg,
+                             hrirs.elevation_deg, _cache.code_digest(__file__, sps.__file__ or "_signal"))
+    kept = _cache.load("hrtf", disk_key)
+    if kept is not None:
+        try:
+            table = HRTFTable(hrirs.sr, int(kept["hop"]), kept["spectra"], kept["delays"], kept["ramps"],
+                              DirectionInterpolator.from_state(
+                                  {k[7:]: v for k, v in kept.items() if k.startswith("interp.")}),
+                              int(kept["n_taps"]))
+        except (KeyError, ValueError, TypeError):
+            table = None
+        if table is not None:
+            hrirs._cache[key] = table
+            return table
+    table = _build_table(hrirs, diffuse_field_eq)
+    _cache.save("hrtf", disk_key, {
+        "hop": np.array(table.hop), "spectra": table.spectra, "delays": table.delays,
+        "ramps": table.ramps, "n_taps": np.array(table.n_taps),
+        **{f"interp.{k}": v for k, v in table.interp.state().items()},
+    })
+    hrirs._cache[key] = table
+    return table
+
+
+def _build_table(hrirs: HRIRSet, diffuse_field_eq: bool) -> HRTFTable:
     sr = hrirs.sr
     hop = hop_for(sr)
     ir = hrirs.hrir.astype(np.float64)
@@ -342,6 +389,4 @@ def build_table(hrirs: HRIRSet, *, diffuse_field_eq: bool = True) -> HRTFTable:
     pink = np.where(band, 1.0 / np.maximum(fb, 1.0), 0.0)
     gain2 = float((np.abs(front) ** 2 * pink).sum() / (2.0 * pink.sum()))
     spectra = (spectra / np.sqrt(gain2)).astype(np.complex64)
-    table = HRTFTable(sr, hop, spectra, delays, ramps, interp, n_keep)
-    hrirs._cache[key] = table
-    return table
+    return HRTFTable(sr, hop, spectra, delays, ramps, interp, n_keep)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _cache
 from .. import _signal as sps
 from ..errors import HRIRError, ParameterError
 
@@ -186,12 +187,27 @@ def load_hrir(path: str | os.PathLike[str] | None = None, *, sr: int) -> HRIRSet
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: str, sr: int, _mtime: int, _size: int) -> HRIRSet:
+    # the resampled set is kept on disk (susurrus._cache): no h5py, no resampling
+    key = _cache.digest("hrir", path, _mtime, _size, sr,
+                        _cache.code_digest(__file__, sps.__file__ or "_signal"))
+    kept = _cache.load("hrir", key)
+    if kept is not None and {"hrir", "azimuth_deg", "elevation_deg", "distance_m"} <= kept.keys():
+        return HRIRSet(
+            hrir=np.ascontiguousarray(kept["hrir"], dtype=np.float32),
+            azimuth_deg=kept["azimuth_deg"],
+            elevation_deg=kept["elevation_deg"],
+            distance_m=kept["distance_m"],
+            sr=sr,
+            source=path,
+            citation=str(kept["citation"]),
+            file_sr=int(kept["file_sr"]),
+        )
     raw = read_sofa(path)
     ir = raw["ir"]
     file_sr = raw["sr"]
     if file_sr != sr:
         ir = _resample(ir, file_sr, sr)
-    return HRIRSet(
+    hrirs = HRIRSet(
         hrir=np.ascontiguousarray(ir, dtype=np.float32),
         azimuth_deg=raw["azimuth_deg"],
         elevation_deg=raw["elevation_deg"],
@@ -201,6 +217,12 @@ def _load_cached(path: str, sr: int, _mtime: int, _size: int) -> HRIRSet:
         citation=raw["citation"],
         file_sr=file_sr,
     )
+    _cache.save("hrir", key, {
+        "hrir": hrirs.hrir, "azimuth_deg": np.asarray(hrirs.azimuth_deg),
+        "elevation_deg": np.asarray(hrirs.elevation_deg), "distance_m": np.asarray(hrirs.distance_m),
+        "citation": np.array(hrirs.citation), "file_sr": np.array(file_sr),
+    })
+    return hrirs
 
 
 def _resample(ir: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
