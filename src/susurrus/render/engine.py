@@ -749,7 +749,8 @@ class SessionStream:
             return
         mix = self._premix[:, self._in : self._in + n] if self._premix is not None else self._mix(n)
         self._in += n
-        self._ready = np.concatenate([self._ready, self.master.push(mix)], axis=1)
+        out = self.master.push(mix)
+        self._ready = np.concatenate([self._ready, out], axis=1) if self._ready.shape[1] else out
 
     def _mix(self, n: int) -> np.ndarray:
         """The groups' next ``n`` samples: the groups rendered here first (the workers'

@@ -427,9 +427,9 @@ def fade_gains(start: int, n: int, *, sr: int, total: int, fade_in_s: float, fad
     """
     n_in = int(round(fade_in_s * sr))
     n_out = int(round(fade_out_s * sr))
-    idx = np.arange(start, start + n)
     if (n_in == 0 or start >= n_in) and (n_out == 0 or start + n <= total - n_out):
         return None
+    idx = np.arange(start, start + n)
     g = np.ones(n)
     if n_in:
         x = np.clip((idx + 0.5) / n_in, 0.0, 1.0)
