@@ -55,4 +55,8 @@ fi
 # PYTHONDONTWRITEBYTECODE set every command would compile it again); stale files are
 # simply recompiled in memory
 .venv/bin/python -m compileall -q src/susurrus >/dev/null || true
+# the HRTF tables of the binaural renderer (susurrus._cache), so that even the first
+# render reads them instead of building them (skipped, silently, without a SOFA file)
+.venv/bin/python -c "from susurrus.spatial import build_table, load_hrir
+for sr in (44100, 48000): build_table(load_hrir(sr=sr))" >/dev/null 2>&1 || true
 echo "setup: ready (.venv/bin/susurrus)"
