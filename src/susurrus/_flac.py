@@ -13,9 +13,10 @@ the encoder directly:
   saves about a quarter of the encoder's work;
 - output goes through stdio's buffer.
 
-Together about a third less CPU than libsndfile's FLAC path for a long render. The
-system's libFLAC is the one libsndfile itself links (Debian's ``libflac12``); where
-it cannot be found :func:`available` is False and the writer falls back to soundfile.
+Together about a quarter less CPU than libsndfile's FLAC path (measured: 6.6 against
+8.9 CPU-s per hour of a relax render). The system's libFLAC is the one libsndfile
+itself links (Debian's ``libflac12``); where it cannot be found :func:`available` is
+False and the writer falls back to soundfile.
 """
 
 from __future__ import annotations
