@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from susurrus import _cache
+from susurrus import _cache, _dirs
 from susurrus.spatial import hrtf, sofa
 
 
@@ -73,6 +74,18 @@ def test_xdg_cache_home_is_the_default_place(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("SUSURRUS_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert _cache.cache_dir() == tmp_path / "susurrus"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the Linux (XDG) defaults")
+def test_cache_and_data_directories_share_one_resolver() -> None:
+    from susurrus.store import paths
+
+    assert paths.data_dir is _dirs.data_dir
+    assert _dirs.cache_dir({"HOME": "/h"}) == Path("/h/.cache/susurrus")
+    assert _dirs.data_dir({"HOME": "/h"}) == Path("/h/.local/share/susurrus")
+    assert _dirs.cache_dir({"HOME": "/h", "XDG_CACHE_HOME": "/x"}) == Path("/x/susurrus")
+    assert _dirs.cache_dir({"HOME": "/h", "SUSURRUS_CACHE_DIR": "/c"}) == Path("/c")
+    assert _dirs.cache_dir({"HOME": "/h", "SUSURRUS_CACHE_DIR": "off"}) is None
 
 
 def test_a_render_from_the_cache_does_not_load_h5py(tmp_path) -> None:

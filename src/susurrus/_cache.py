@@ -7,8 +7,9 @@ file, the sample rate and the code that derives them, so they are kept as ``.npz
 files, named by a digest of exactly those (the code by the bytes of its modules):
 a changed file, rate or module gives a new name, never a stale table.
 
-Where: ``$SUSURRUS_CACHE_DIR``, else ``$XDG_CACHE_HOME/susurrus``, else
-``~/.cache/susurrus``; ``SUSURRUS_CACHE_DIR=off`` turns it off. Files are written
+Where: the user's cache directory (:mod:`susurrus._dirs`: ``$SUSURRUS_CACHE_DIR``,
+else ``$XDG_CACHE_HOME/susurrus``, else ``~/.cache/susurrus`` or the platform's
+place); ``SUSURRUS_CACHE_DIR=off`` turns it off. Files are written
 atomically (a temporary file renamed into place) and read without pickle; one that
 cannot be read is ignored and written again. Without a writable directory nothing is
 cached and nothing fails.
@@ -26,20 +27,12 @@ from typing import Any
 
 import numpy as np
 
+from ._dirs import cache_dir
+
 __all__ = ["cache_dir", "code_digest", "digest", "load", "save"]
 
 #: bump when the layout of what is stored changes
 FORMAT = 1
-
-
-def cache_dir() -> Path | None:
-    """The cache directory (not created yet), or None when caching is off."""
-    env = os.environ.get("SUSURRUS_CACHE_DIR")
-    if env is not None:
-        return None if env.strip().lower() in ("", "off", "0", "none") else Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "susurrus"
 
 
 @functools.cache

@@ -4,38 +4,21 @@ Resolution order for the database URL:
 
 1. ``SUSURRUS_DATABASE_URL`` (any SQLAlchemy URL, e.g. ``postgresql+psycopg://…``);
 2. ``sqlite:///<data dir>/susurrus.db``, the data directory being
-   ``SUSURRUS_DATA_DIR`` if set, else ``$XDG_DATA_HOME/susurrus``, else the
-   platform's usual place (``~/.local/share/susurrus``, ``~/Library/Application
-   Support/susurrus``, ``%APPDATA%\\susurrus``).
+   :func:`susurrus._dirs.data_dir`'s (``SUSURRUS_DATA_DIR``, ``$XDG_DATA_HOME`` or
+   the platform's usual place).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 
-APP_NAME = "susurrus"
+from .._dirs import APP_NAME, ENV_DATA_DIR, data_dir
+
+__all__ = ["APP_NAME", "DB_FILENAME", "ENV_DATABASE_URL", "ENV_DATA_DIR", "data_dir", "default_database_url"]
+
 DB_FILENAME = "susurrus.db"
-ENV_DATA_DIR = "SUSURRUS_DATA_DIR"
 ENV_DATABASE_URL = "SUSURRUS_DATABASE_URL"
-
-
-def data_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """Return the user's Susurrus data directory (not created here)."""
-    env = os.environ if environ is None else environ
-    if env.get(ENV_DATA_DIR):
-        return Path(env[ENV_DATA_DIR]).expanduser()
-    if env.get("XDG_DATA_HOME"):
-        return Path(env["XDG_DATA_HOME"]).expanduser() / APP_NAME
-    home = Path(env.get("HOME") or Path.home())
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support" / APP_NAME
-    if sys.platform.startswith("win"):
-        base = env.get("APPDATA") or str(home / "AppData" / "Roaming")
-        return Path(base) / APP_NAME
-    return home / ".local" / "share" / APP_NAME
 
 
 def default_database_url(environ: Mapping[str, str] | None = None) -> str:
