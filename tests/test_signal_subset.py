@@ -151,6 +151,13 @@ def test_resample_poly_equals_scipy(up: int, down: int, shape: tuple[int, ...], 
                                   S.resample_poly(x, 3, 2, axis=axis, window=h))
 
 
+def _python(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; its output lines (it must succeed)."""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip().splitlines()
+
+
 def test_rendering_does_not_import_scipy_signal(tmp_path) -> None:
     """A render (CLI, every trigger family registered) leaves scipy.signal (and with it
     scipy.stats) unimported: about a second and 60 MB saved in each render process."""
@@ -167,9 +174,7 @@ def test_rendering_does_not_import_scipy_signal(tmp_path) -> None:
         "b, a = scipy.signal.butter(2, 0.1)\n"
         "print(scipy.signal.lfilter(b, a, np.ones(4)).shape, scipy.signal.resample_poly(np.ones(9), 2, 1).shape)\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    loaded, after = r.stdout.strip().splitlines()[-2:]
+    loaded, after = _python(code)[-2:]
     # only the three compiled kernels, loaded on their own
     assert loaded == "['scipy.signal._sigtools', 'scipy.signal._sosfilt', 'scipy.signal._upfirdn_apply']"
     assert after == "(4,) (18,)"
@@ -187,6 +192,4 @@ def test_without_the_kernels_scipy_signal_serves() -> None:
         "assert _signal.lfilter is scipy.signal.lfilter and _signal.butter is scipy.signal.butter\n"
         "print(_signal.sosfilt(_signal.butter(2, 0.1, output='sos'), np.ones(5)).shape)\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "(5,)"
+    assert _python(code) == ["(5,)"]
