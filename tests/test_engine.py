@@ -453,7 +453,9 @@ def test_an_intermittent_trigger_source_waits_out_the_silences(cuts: list[int]) 
         pos += n
         i += 1
     y = np.concatenate(parts, axis=1)[0].astype(np.float64)
-    env = ls.envelope(np.arange(n_total) / 48000)
+    # the layer's own per-sample gains (the envelope, in float32)
+    env = np.broadcast_to(ls.envelope.gains(0, n_total, 48000), (n_total,)).astype(np.float64)
+    assert np.max(np.abs(env - ls.envelope(np.arange(n_total) / 48000))) < 1e-6
     # zero wherever the envelope is zero; the source gave fewer samples than were heard
     zero = np.count_nonzero(env == 0.0)
     assert np.all(y[env == 0.0] == 0.0) and zero > 0.3 * n_total
@@ -513,3 +515,36 @@ def test_envelope_gains_per_sample_match_the_envelope(pattern: str, sr: int) -> 
     # the same values however the samples are cut
     again = np.concatenate([np.broadcast_to(env.gains(p, 4096, sr), (4096,)) for p in range(0, 8192 * 4, 4096)])
     assert np.array_equal(again, got_all[: 8192 * 4])
+
+
+@pytest.mark.parametrize("sr", [48000, 44100])
+@pytest.mark.parametrize("ramp_s", [0.05, 0.4, 3.0])
+def test_intermittent_gains_follow_the_envelope_however_cut(sr: int, ramp_s: float) -> None:
+    """The run-by-run intermittent envelope (single precision, from each sample's
+    offset to its switch) follows the envelope to float32 rounding, also hours in
+    where the times are large, and gives the same values however blocks are cut."""
+    from susurrus.render.activity import ActivityEnvelope
+
+    act = Activity(pattern="intermittent", on_fraction=0.4, mean_gap_s=1.5, ramp_s=ramp_s)
+    env = ActivityEnvelope(act, np.random.default_rng(11))
+    rng = np.random.default_rng(3)
+    ramps = 0
+    for start in (0, 3 * 3600 * sr + 17):
+        pos, got = start, []
+        for _ in range(40):
+            m = int(rng.integers(1, 3 * sr))
+            g = env.gains(pos, m, sr)
+            got.append(np.full(m, g, dtype=np.float32) if isinstance(g, float) else g)
+            want = env((pos + np.arange(m)) / sr)
+            assert np.max(np.abs(got[-1] - want)) < 1e-6
+            ramps += not isinstance(g, float)
+            pos += m
+        whole = np.concatenate(got)
+        cut, p, sizes = [], start, [7, 48000, 1, 100_000, 3 * sr]
+        while p < start + len(whole):  # the same samples cut otherwise
+            k = min(sizes[len(cut) % len(sizes)], start + len(whole) - p)
+            g = env.gains(p, k, sr)
+            cut.append(np.full(k, g, dtype=np.float32) if isinstance(g, float) else g)
+            p += k
+        assert np.array_equal(np.concatenate(cut), whole)
+    assert ramps > 20  # the blocks did cross switches and ramps

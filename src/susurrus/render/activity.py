@@ -8,6 +8,7 @@ so the calibration pre-pass can evaluate it cheaply at a control rate.
 from __future__ import annotations
 
 import bisect
+import math
 
 import numpy as np
 
@@ -110,10 +111,64 @@ class ActivityEnvelope:
             level = self._steady_level(pos / sr, (pos + n - 1) / sr)
             if level is not None:
                 return level
-        env = self((pos + np.arange(n)) / sr)
+            env = self._ramps(pos, n, sr)
+        else:
+            env = self((pos + np.arange(n)) / sr)
         if env[0] == env[-1] and np.ptp(env) == 0.0:
             return float(env[0])
-        return env.astype(np.float32)
+        return env.astype(np.float32, copy=False)
+
+    def _ramps(self, pos: int, n: int, sr: int) -> np.ndarray:
+        """An intermittent envelope over samples ``pos … pos+n`` (float32), run by run.
+
+        The envelope's values (to float32 rounding) worked out per run of samples
+        between switches: no sample needs a search of the switch times, a run past
+        its ramp is constant, and a ramp is computed in single precision from each
+        sample's offset to its switch (an exact integer plus the switch's fixed
+        fraction of a sample), so every sample's value depends on its own index only,
+        not on how the samples are cut into calls.
+        """
+        ramp = self.activity.ramp_s
+        sw = self._switch
+        lo = bisect.bisect_right(sw, pos / sr)
+        hi = bisect.bisect_right(sw, (pos + n - 1) / sr)
+        # run j holds the samples after ``lo + j`` switches: sample i is at or after
+        # switch s when (pos + i) / sr >= s, i.e. from ceil(s · sr) - pos on (checked
+        # against the division, which decides exactly as the envelope does)
+        cuts = [0]
+        for s in sw[lo:hi]:
+            i = max(0, math.ceil(s * sr) - pos)
+            while i > 0 and (pos + i - 1) / sr >= s:
+                i -= 1
+            while i < n and (pos + i) / sr < s:
+                i += 1
+            cuts.append(i)
+        cuts.append(n)
+        env = np.empty(n, dtype=np.float32)
+        for j in range(len(cuts) - 1):
+            i0, i1 = cuts[j], cuts[j + 1]
+            idx = lo + j
+            on = (idx % 2 == 0) == self._state0
+            if idx == 0:  # before the first switch: steady
+                env[i0:i1] = 1.0 if on else 0.0
+                continue
+            # samples since the switch: k = pos + i - base (an integer), plus frac0
+            s_samples = sw[idx - 1] * sr
+            base = math.floor(s_samples)
+            frac0 = np.float32(base - s_samples)  # in (-1, 0]
+            k0 = pos + i0 - base
+            ramp_n = ramp * sr
+            i_end = min(i1, i0 + max(0, math.ceil(ramp_n - k0) + 1))
+            if i_end > i0:
+                x = np.arange(k0, k0 + (i_end - i0), dtype=np.float32)
+                x += frac0
+                x *= np.float32(1.0 / ramp_n)
+                np.clip(x, 0.0, 1.0, out=x)
+                if not on:
+                    np.subtract(1.0, x, out=x)
+                env[i0:i_end] = _smoothstep(x)
+            env[i_end:i1] = 1.0 if on else 0.0
+        return env
 
     def silent(self, start_s: float, end_s: float) -> bool:
         """True when the envelope is exactly 0 over ``[start_s, end_s]`` (an intermittent
