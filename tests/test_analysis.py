@@ -123,6 +123,30 @@ def test_no_false_events_on_ten_minutes_of_calm_beds() -> None:
     assert len(false) <= 1, false
 
 
+def test_impact_labels_count_only_where_the_patch_stands_out() -> None:
+    """YAMNet calls some near raindrops "Explosion": an impact label needs a patch
+    louder than its neighbours; the other aversive labels (a siren) do not."""
+    from susurrus.analysis.tags import AVERSIVE_LABELS, IMPACT_CONTRAST_DB, StreamingTagger
+    from susurrus.tagger import get_tagger
+
+    st = StreamingTagger(get_tagger(), SR)
+    labels = [lab for lab in AVERSIVE_LABELS if lab in st.tagger._index]
+    explosion, siren = labels.index("Explosion"), labels.index("Siren")
+    n = 30
+    probs = np.full((n, len(labels)), 0.01, dtype=np.float32)
+    db = np.full(n, -35.0)
+    probs[5, explosion] = 0.9  # at the bed's level: a texture
+    probs[12, explosion] = 0.9
+    db[12] += IMPACT_CONTRAST_DB + 1.0  # stands out: an impact
+    probs[20, siren] = 0.6  # a siren counts at any level
+    st._av_probs, st._patch_db = list(probs), list(db)
+    p, label = st.aversive()
+    flagged = {i: st.tagger.labels[int(label[i])] for i in np.flatnonzero(p >= 0.35)}
+    assert flagged == {12: "Explosion", 20: "Siren"}
+    assert [e["label"] for e in st.aversive_events(n * 0.96)] == ["Explosion", "Siren"]
+    assert 0.0 < st.aversive_fraction() < 0.1
+
+
 def test_each_event_kind_is_found_with_its_kind() -> None:
     rng = np.random.default_rng(2)
     bed = P.bed("noise:pink", 30.0, SR, rng=rng)

@@ -74,6 +74,13 @@ TAG_LEVEL_DBFS = -35.0
 MAX_TAG_GAIN_DB = 40.0
 SILENT_DBFS = -80.0
 AVERSIVE_THRESHOLD = 0.35
+#: aversive labels of single loud impacts. YAMNet also gives them to impulsive
+#: textures (near raindrops, crackling fire) at ordinary levels, so a patch counts
+#: for them only when it stands out: its RMS at least IMPACT_CONTRAST_DB above the
+#: median of the IMPACT_CONTEXT patches on each side (a bang over the bed, not the bed)
+IMPACT_LABELS: tuple[str, ...] = ("Bang", "Gunshot, gunfire", "Explosion", "Smash, crash", "Breaking")
+IMPACT_CONTRAST_DB = 6.0
+IMPACT_CONTEXT = 8
 
 
 class StreamingTagger:
@@ -99,8 +106,11 @@ class StreamingTagger:
         self._av_idx = np.array(
             [tagger.index(lab) for lab in AVERSIVE_LABELS if lab in tagger._index]
         )
+        self._impact = np.array([tagger.labels[i] in IMPACT_LABELS for i in self._av_idx], dtype=bool)
         self.family_scores: list[np.ndarray] = []
-        self.aversive: list[tuple[float, int]] = []
+        #: per patch: the aversive labels' probabilities, and the patch's level (dB)
+        self._av_probs: list[np.ndarray] = []
+        self._patch_db: list[float] = []
         self.sum_probs = np.zeros(len(tagger.labels))
         self.n_patches = 0
 
@@ -143,11 +153,12 @@ class StreamingTagger:
         logits = self.tagger.logits(mel)
         probs = 0.5 * (1.0 + np.tanh(0.5 * logits.astype(np.float64)))
         self.sum_probs += probs.sum(axis=0)
-        for row in probs:
+        for row, patch in zip(probs, patches16, strict=True):
             self.family_scores.append(np.array([row[ix].max() for ix in self._fam_idx], np.float32))
             if self._av_idx.size:
-                j = int(np.argmax(row[self._av_idx]))
-                self.aversive.append((float(row[self._av_idx[j]]), int(self._av_idx[j])))
+                self._av_probs.append(row[self._av_idx].astype(np.float32))
+                ms = float(np.mean(np.square(patch, dtype=np.float64)))
+                self._patch_db.append(10.0 * math.log10(ms + 1e-20))
         self.n_patches += len(probs)
 
     # -- results -----------------------------------------------------------------------------
@@ -180,11 +191,31 @@ class StreamingTagger:
         order = np.argsort(-mean, kind="stable")[:k]
         return [{"label": self.tagger.labels[i], "score": round(float(mean[i]), 3)} for i in order]
 
+    def aversive(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per patch, the best aversive label's probability and its tagger index.
+
+        An impact label (:data:`IMPACT_LABELS`) counts only in a patch that stands
+        out from its neighbours by :data:`IMPACT_CONTRAST_DB` (levels are compared
+        after the per-chunk level normalisation, so they are relative to the chunk).
+        """
+        if not self._av_probs:
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        probs = np.stack(self._av_probs).astype(np.float64)  # (patches, labels)
+        if self._impact.any():
+            db = np.array(self._patch_db)
+            k, n = IMPACT_CONTEXT, len(db)
+            context = np.array([
+                np.median(np.r_[db[max(0, i - k) : i], db[i + 1 : i + 1 + k]]) if n > 1 else -np.inf
+                for i in range(n)
+            ])
+            plain = db < context + IMPACT_CONTRAST_DB
+            probs[np.ix_(plain, self._impact)] = 0.0
+        j = np.argmax(probs, axis=1)
+        return probs[np.arange(len(j)), j], self._av_idx[j]
+
     def aversive_events(self, duration_s: float) -> list[dict[str, Any]]:
         """Runs of patches whose best aversive label reaches :data:`AVERSIVE_THRESHOLD`."""
-        if not self.aversive:
-            return []
-        p = np.array([a[0] for a in self.aversive])
+        p, label = self.aversive()
         out = []
         for a, b in runs(p >= AVERSIVE_THRESHOLD, bridge=0):
             j = a + int(np.argmax(p[a:b]))
@@ -194,7 +225,7 @@ class StreamingTagger:
                     "end_s": min(duration_s, b * PATCH_S),
                     "kind": "aversive_sound",
                     "severity": float(p[j]),
-                    "label": self.tagger.labels[self.aversive[j][1]],
+                    "label": self.tagger.labels[int(label[j])],
                     "excess_db": 0.0,
                 }
             )
@@ -202,9 +233,9 @@ class StreamingTagger:
 
     def aversive_fraction(self) -> float:
         """Probability-weighted share of patches with an aversive label above threshold."""
-        if not self.aversive:
+        p, _ = self.aversive()
+        if not p.size:
             return 0.0
-        p = np.array([a[0] for a in self.aversive])
         return float(np.sum(np.where(p >= AVERSIVE_THRESHOLD, p, 0.0)) / p.size)
 
 
