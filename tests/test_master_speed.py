@@ -19,7 +19,7 @@ from susurrus.loudness import k_weighting_sos
 from susurrus.render.master import MasterChain, MomentaryLeveler, TruePeakLimiter
 
 SR = 48000
-ATOL = 1e-12  # float64 sums may be reordered; the output arithmetic is kept: today it is exact
+ATOL = 1e-6  # samples are held in float32 now (the reference in float64): rounding, ~6e-8 per step
 
 # -- the oracle: the pre-optimisation implementation, verbatim (only renamed) ---------------
 
@@ -393,4 +393,4 @@ def test_chunks_off_the_measuring_grids_match_the_reference() -> None:
     bed = _signal("bed", 2 * SR, seed=15).astype(np.float64)
     lev, lev_ref = MomentaryLeveler(SR, 2, ceiling_lufs=-18.0), _ReferenceMomentaryLeveler(SR, 2, ceiling_lufs=-18.0)
     lev.chunk = lev_ref.chunk = 50 * lev.hop + 7  # off the 10 ms hop grid: measured segment by segment
-    np.testing.assert_array_equal(_run(lev, bed, MIXED), _run(lev_ref, bed, MIXED))
+    np.testing.assert_allclose(_run(lev, bed, MIXED), _run(lev_ref, bed, MIXED), rtol=0, atol=ATOL)

@@ -727,7 +727,7 @@ class SessionStream:
                                   true_peak_dbtp=m.true_peak_dbtp)
         self._in = 0  # samples pulled from the layers
         self._out = 0  # samples returned
-        self._ready = np.zeros((self.channels, 0))
+        self._ready = np.zeros((self.channels, 0), dtype=np.float32)
         self._flushed = False
 
     def close(self) -> None:
@@ -773,6 +773,10 @@ class SessionStream:
         n = min(n, self.total - self._out)
         while self._ready.shape[1] < n:
             self._pull()
+        return self._emit(n)
+
+    def _emit(self, n: int) -> np.ndarray:
+        """The next ``n`` ready samples, faded, as float32 (a view where no fade is near)."""
         y, self._ready = self._ready[:, :n], self._ready[:, n:]
         t = self.timing
         g = fade_gains(self._out, n, sr=self.sr, total=self.total,
@@ -786,6 +790,18 @@ class SessionStream:
         try:
             while self._out < self.total:
                 yield self.read(self.block_size)
+        finally:
+            self.close()
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """The session in blocks of whatever size the master lets out (at most about
+        two blocks): the same samples as iterating, without joining the master's
+        pieces into fixed-size blocks (for a consumer that takes any size: a file)."""
+        try:
+            while self._out < self.total:
+                while not self._ready.shape[1]:
+                    self._pull()
+                yield self._emit(min(self._ready.shape[1], self.total - self._out))
         finally:
             self.close()
 
@@ -857,7 +873,7 @@ def render_to_file(
         th = threading.Thread(target=consume, name="susurrus-encoder", daemon=True)
         th.start()
         try:
-            for block in stream:
+            for block in stream.blocks():
                 if errors:
                     break
                 q.put(block)

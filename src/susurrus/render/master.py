@@ -18,6 +18,11 @@ True-peak limiter
     nothing is done at all. The gain is a minimum over ``hold_ms`` back and
     ``attack_ms`` ahead, then a moving average over ``attack_ms`` — a curve that
     never exceeds the gain any sample needs.
+
+Samples are held and passed on in single precision (a 24-bit file needs no more,
+and the passes over them cost half the memory traffic of doubles); the
+measurements that decide a gain, and the gain's application where one is needed,
+run in double precision.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ class _ChunkedStage:
         self._reset_buffer()
 
     def _reset_buffer(self) -> None:
-        self._buf = np.zeros((self.rows, 2 * self.history + _PIECE))
+        self._buf = np.zeros((self.rows, 2 * self.history + _PIECE), dtype=np.float32)
         self._t0 = 0  # stream index of buffer column 0
         self._lo = 0  # buffer column where the next chunk's segment starts
         self._hi = 0  # end of the buffered input
@@ -79,7 +84,7 @@ class _ChunkedStage:
         if self._hi + m > cap:
             keep = self._hi - self._lo
             if 2 * keep + m > cap:  # grow, with room for one more such block
-                buf = np.empty((self.rows, 2 * keep + m + min(m, 1 << 17)))
+                buf = np.empty((self.rows, 2 * keep + m + min(m, 1 << 17)), dtype=np.float32)
             else:  # compact in place: _lo > keep, so source and target do not overlap
                 buf = self._buf
             buf[:, :keep] = self._buf[:, self._lo : self._hi]
@@ -144,11 +149,12 @@ class _ChunkedStage:
         return y
 
     def _take(self, y: np.ndarray, gain: float = 1.0) -> None:
-        """Buffer ``y * gain`` as input (float64, as ``np.asarray(y, float64) * gain``)."""
+        """Buffer ``y * gain`` as input (float32: ``y`` rounded to float32, times the
+        gain rounded to float32)."""
         dst = self._space(y.shape[1])
         dst[...] = y
         if gain != 1.0:
-            dst *= gain
+            dst *= np.float32(gain)
         self._extend(y.shape[1])
         self._n_in += y.shape[1]
 
@@ -160,7 +166,7 @@ class _ChunkedStage:
     def push(self, y: np.ndarray) -> np.ndarray:
         """Feed samples; returns whatever is ready (possibly nothing)."""
         self._take(self._block(y))
-        out = np.empty((self.rows, self._n_ready()))
+        out = np.empty((self.rows, self._n_ready()), dtype=np.float32)
         self._emit(out)
         return out
 
@@ -169,7 +175,7 @@ class _ChunkedStage:
         pad = self.chunk + self.lookahead
         self._space(pad)[...] = 0.0
         self._extend(pad)
-        out = np.empty((self.rows, self._n_ready()))
+        out = np.empty((self.rows, self._n_ready()), dtype=np.float32)
         self._drain_into(out)
         out = out[:, : self._n_in - self._n_out]
         self._n_out += out.shape[1]
@@ -224,6 +230,7 @@ class MomentaryLeveler(_ChunkedStage):
         """Momentary loudness of the window ending at each whole hop of ``x`` (-inf before the first)."""
         hop, w = self.hop, self.n_win
         n_hops = x.shape[1] // hop
+        x = np.asarray(x, dtype=np.float64)
         e = (x[:, : n_hops * hop] ** 2).reshape(x.shape[0], n_hops, hop).mean(axis=2).sum(axis=0)
         c = np.concatenate([[0.0], np.cumsum(e)])
         k = np.arange(w - 1, n_hops)
@@ -239,7 +246,8 @@ class MomentaryLeveler(_ChunkedStage):
         end = (self._t0 + b) // hop
         if end > done:
             x = self._buf[:, done * hop - self._t0 : end * hop - self._t0].reshape(self.rows, end - done, hop)
-            self._hop_e = np.concatenate([self._hop_e, np.einsum("chk,chk->h", x, x) / hop])
+            e = np.einsum("chk,chk->h", x, x).astype(np.float64)  # float32 sums: ~1e-6 relative
+            self._hop_e = np.concatenate([self._hop_e, e / hop])
 
     def _quiet(self, n: int) -> np.ndarray:
         h, c, la, hop, w = self.history, self.chunk, self.lookahead, self.hop, self.n_win
@@ -267,6 +275,7 @@ class MomentaryLeveler(_ChunkedStage):
         """Level one chunk: its segment comes near the ceiling, or the gain is releasing."""
         hop, h, c = self.hop, self.history, self.chunk
         limit = self.ceiling_lufs - self.margin_db
+        seg = np.asarray(seg, dtype=np.float64)  # levelled in double precision
         zi = sps.sosfilt_zi(self._sos)[:, None, :] * seg[None, :, 0:1]
         kw, _ = sps.sosfilt(self._sos, seg, axis=1, zi=zi)
         g = np.minimum(0.0, limit - self._window_lufs(kw))  # per window ending at each hop
@@ -354,6 +363,7 @@ class TruePeakLimiter(_ChunkedStage):
         a = np.max(np.abs(seg), axis=0)
         if a.max() < self.threshold:
             return seg[:, h : h + c].copy()
+        seg = np.asarray(seg, dtype=np.float64)  # limited in double precision
         up = sps.resample_poly(seg, 4, 1, axis=1)
         tp = np.max(np.abs(up).reshape(seg.shape[0], -1, 4), axis=(0, 2))
         tp = np.maximum(tp, a)
@@ -372,7 +382,7 @@ class TruePeakLimiter(_ChunkedStage):
 class MasterChain:
     """gain → momentary leveler → true-peak limiter, streaming with fixed latency.
 
-    ``push(y)`` returns ready samples (float64); ``flush()`` the rest, after which
+    ``push(y)`` returns ready samples (float32); ``flush()`` the rest, after which
     exactly as many samples have come out as went in. The gain is applied as a
     block is copied into the first stage, and each stage writes what it lets out
     straight into the next one's buffer (the last into the block's output). A long
@@ -395,7 +405,7 @@ class MasterChain:
         n = y.shape[1]
         for st in self.stages:
             n = st._n_ready(n)
-        out = np.empty((y.shape[0], n))
+        out = np.empty((y.shape[0], n), dtype=np.float32)
         pos = 0
         for a in range(0, max(y.shape[1], 1), _PIECE):
             self.stages[0]._take(y[:, a : a + _PIECE], self._gain)
@@ -410,7 +420,7 @@ class MasterChain:
         return out
 
     def flush(self) -> np.ndarray:
-        x = np.zeros((self.stages[0].rows, 0))
+        x = np.zeros((self.stages[0].rows, 0), dtype=np.float32)
         for st in self.stages:
             x = np.concatenate([st.push(x), st.flush()], axis=1) if x.shape[1] else st.flush()
         return x
