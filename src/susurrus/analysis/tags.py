@@ -22,6 +22,7 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import resample_poly
 
 from ..families import FAMILIES
@@ -111,6 +112,7 @@ class StreamingTagger:
         #: per patch: the aversive labels' probabilities, and the patch's level (dB)
         self._av_probs: list[np.ndarray] = []
         self._patch_db: list[float] = []
+        self._aversive: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None  # for n patches
         self.sum_probs = np.zeros(len(tagger.labels))
         self.n_patches = 0
 
@@ -198,20 +200,24 @@ class StreamingTagger:
         out from its neighbours by :data:`IMPACT_CONTRAST_DB` (levels are compared
         after the per-chunk level normalisation, so they are relative to the chunk).
         """
-        if not self._av_probs:
+        n = len(self._av_probs)
+        if self._aversive is not None and self._aversive[0] == n:  # events and share ask both
+            return self._aversive[1]
+        if not n:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
         probs = np.stack(self._av_probs).astype(np.float64)  # (patches, labels)
-        if self._impact.any():
+        if self._impact.any() and n > 1:  # a lone patch has no neighbours to stand out from
+            k = IMPACT_CONTEXT
             db = np.array(self._patch_db)
-            k, n = IMPACT_CONTEXT, len(db)
-            context = np.array([
-                np.median(np.r_[db[max(0, i - k) : i], db[i + 1 : i + 1 + k]]) if n > 1 else -np.inf
-                for i in range(n)
-            ])
+            # each patch's neighbours, k on each side (NaN past the ends), itself left out
+            win = sliding_window_view(np.pad(db, k, constant_values=np.nan), 2 * k + 1)
+            context = np.nanmedian(np.delete(win, k, axis=1), axis=1)
             plain = db < context + IMPACT_CONTRAST_DB
             probs[np.ix_(plain, self._impact)] = 0.0
         j = np.argmax(probs, axis=1)
-        return probs[np.arange(len(j)), j], self._av_idx[j]
+        result = probs[np.arange(n), j], self._av_idx[j]
+        self._aversive = (n, result)
+        return result
 
     def aversive_events(self, duration_s: float) -> list[dict[str, Any]]:
         """Runs of patches whose best aversive label reaches :data:`AVERSIVE_THRESHOLD`."""
