@@ -394,3 +394,26 @@ def test_chunks_off_the_measuring_grids_match_the_reference() -> None:
     lev, lev_ref = MomentaryLeveler(SR, 2, ceiling_lufs=-18.0), _ReferenceMomentaryLeveler(SR, 2, ceiling_lufs=-18.0)
     lev.chunk = lev_ref.chunk = 50 * lev.hop + 7  # off the 10 ms hop grid: measured segment by segment
     np.testing.assert_allclose(_run(lev, bed, MIXED), _run(lev_ref, bed, MIXED), rtol=0, atol=ATOL)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=hst.integers(0, 2**16), clicks=hst.integers(0, 6), level=hst.floats(0.01, 0.5))
+def test_true_peaks_are_the_oversampled_ones_wherever_they_could_reach_the_ceiling(
+        seed: int, clicks: int, level: float) -> None:
+    rng = np.random.default_rng(seed)
+    seg = rng.standard_normal((2, 3000)) * level
+    for t in rng.integers(0, 3000, clicks):  # loud transients, some at the segment's ends
+        seg[:, t : t + 40] += 1.5 * rng.choice([-1.0, 1.0]) * np.hanning(80)[: seg[:, t : t + 40].shape[1]]
+    lim = TruePeakLimiter(SR, 2, ceiling_dbtp=-6.0)
+    a = np.max(np.abs(seg), axis=0)
+    up = np.abs(sps.resample_poly(seg, 4, 1, axis=1)).reshape(2, -1, 4).max(axis=(0, 2))
+    exact = np.maximum(up, a)
+    got = np.maximum(lim._true_peaks(seg, a), a)
+    # the same gain everywhere: the oversampled value wherever it could reach the ceiling …
+    np.testing.assert_allclose(np.minimum(1.0, lim.ceiling / got), np.minimum(1.0, lim.ceiling / exact),
+                               rtol=0, atol=1e-12)
+    reach = np.convolve(a >= lim.ceiling / 2.2, np.ones(21), mode="same") > 0
+    np.testing.assert_allclose(got[reach], exact[reach], rtol=1e-12)
+    # … and every value where the ceiling is (nearly) nothing
+    lim.ceiling = 1e-9
+    np.testing.assert_allclose(lim._true_peaks(seg, a), exact, rtol=1e-12)

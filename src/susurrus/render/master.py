@@ -14,7 +14,8 @@ Momentary leveler
     left untouched: nothing pumps.
 True-peak limiter
     Where the sample peak comes within 4 dB of the ceiling, the signal is
-    re-measured 4× oversampled (BS.1770-4 Annex 2 style interpolation); elsewhere
+    re-measured 4× oversampled (BS.1770-4 Annex 2 style interpolation) around the
+    samples loud enough for an oversampled value to reach the ceiling; elsewhere
     nothing is done at all. The gain is a minimum over ``hold_ms`` back and
     ``attack_ms`` ahead, then a moving average over ``attack_ms`` — a curve that
     never exceeds the gain any sample needs.
@@ -298,6 +299,24 @@ class MomentaryLeveler(_ChunkedStage):
                 f"margin_db={self.margin_db:g} dB, release_db_per_s={self.release_db_per_s:g} dB/s)")
 
 
+def _true_peak_taps() -> tuple[np.ndarray, int, float]:
+    """``resample_poly(x, 4, 1)``'s filter as a ``(2r + 1, 4)`` matrix: the four phases
+    at sample ``i`` are ``x[i - r … i + r] @ taps``; with its reach ``r`` and the largest
+    absolute tap sum of a phase."""
+    up, half = 4, 40
+    h = sps.firwin(2 * half + 1, 1.0 / up) * up
+    r = half // up
+    taps = np.zeros((2 * r + 1, up))
+    for j in range(2 * r + 1):  # x[i + j - r] meets h[p + up·(2r - j)] in phase p
+        for p in range(up):
+            if (k := p + up * (2 * r - j)) < h.size:
+                taps[j, p] = h[k]
+    return taps, r, float(np.max(np.abs(taps).sum(axis=0)))
+
+
+_TP_TAPS, _TP_REACH, _TP_GAIN = _true_peak_taps()
+
+
 class TruePeakLimiter(_ChunkedStage):
     """Look-ahead limiter holding the true peak at or below ``ceiling_dbtp``.
 
@@ -364,15 +383,35 @@ class TruePeakLimiter(_ChunkedStage):
         if a.max() < self.threshold:
             return seg[:, h : h + c].copy()
         seg = np.asarray(seg, dtype=np.float64)  # limited in double precision
-        up = sps.resample_poly(seg, 4, 1, axis=1)
-        tp = np.max(np.abs(up).reshape(seg.shape[0], -1, 4), axis=(0, 2))
-        tp = np.maximum(tp, a)
+        tp = np.maximum(self._true_peaks(seg, a), a)
         g_raw = np.minimum(1.0, self.ceiling / np.maximum(tp, 1e-12))
         m = window_min(g_raw, self.hold, self.attack)
         cs = np.concatenate([[0.0], np.cumsum(m)])
         idx = np.arange(h, h + c)
         smooth = (cs[idx + 1] - cs[idx + 1 - self.attack]) / self.attack
         return seg[:, h : h + c] * smooth
+
+    def _true_peaks(self, seg: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Each sample's 4× oversampled peak (over its four phases and the channels) where
+        it could reach the ceiling, else ``a`` (the sample peaks).
+
+        The values of ``resample_poly(seg, 4, 1)`` (zero-padded at the segment's ends),
+        computed only for samples with one at least ``ceiling / reach_gain`` within
+        the filter's reach: elsewhere no phase can reach the ceiling (the largest
+        absolute tap sum of a phase is ``reach_gain``), so the gain is 1 either way.
+        A chunk with a few loud transients costs a few dot products, not the
+        oversampling of its whole segment.
+        """
+        taps, r = _TP_TAPS, _TP_REACH
+        near = ndi.maximum_filter1d((a >= self.ceiling / _TP_GAIN).view(np.uint8), size=2 * r + 1) > 0
+        at = np.flatnonzero(near)
+        tp = a.astype(np.float64)
+        if at.size:
+            xp = np.zeros((seg.shape[0], seg.shape[1] + 2 * r))
+            xp[:, r:-r] = seg
+            win = np.lib.stride_tricks.sliding_window_view(xp, 2 * r + 1, axis=1)[:, at]  # x[i-r … i+r]
+            tp[at] = np.max(np.abs(win @ taps), axis=(0, 2))
+        return tp
 
     def __repr__(self) -> str:
         return (f"TruePeakLimiter(ceiling_dbtp={self.ceiling_dbtp:g} dBTP, "
