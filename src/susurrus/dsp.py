@@ -153,11 +153,15 @@ class RealFFT:
         return self._y
 
     def inverse_product(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """``inverse(a * b)`` (broadcast to ``(rows_out, n_fft // 2 + 1)``); with FFTW the
-        product goes straight into the inverse plan's input."""
+        """``inverse(a * b)``: the product broadcasts to ``(rows_out, n_fft // 2 + 1)``, or to
+        ``(..., n_fft // 2 + 1)`` with ``rows_out`` rows in all (taken in C order); with
+        FFTW it goes straight into the inverse plan's input."""
+        shape = np.broadcast_shapes(np.shape(a), np.shape(b))
         if not self._fftw:
-            return self.inverse(a * b)
-        np.multiply(a, b, out=self._yf)
+            return self.inverse((a * b).reshape(-1, shape[-1]))
+        out = self._yf if len(shape) <= 2 else self._yf.reshape(shape)  # splits rows: a view
+        assert np.may_share_memory(out, self._yf)
+        np.multiply(a, b, out=out)
         self._inv.execute()
         return self._y
 

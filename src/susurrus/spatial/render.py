@@ -48,8 +48,8 @@ import os
 from typing import Any
 
 import numpy as np
-import scipy.fft as sfft
 
+from ..dsp import RealFFT
 from ..errors import AudioError, ParameterError, check_range
 from .hrtf import HRTFTable, build_table, hop_for
 from .motion import MOTIONS, PERIOD_RANGE, MotionPath, check_position, motion_path
@@ -164,7 +164,8 @@ class Spatializer:
         self._w = (np.arange(self.hop) / self.hop).astype(np.float32)
         #: input weights of the filters at a hop's start and at its end, (2, H)
         self._fade = np.stack([1.0 - self._w, self._w])
-        self._frames: np.ndarray | None = None  # moving: (2, _BATCH_HOPS, 2H), zero-padded
+        self._fade_scaled = (self._fade / (2 * self.hop)).astype(np.float32)
+        self._ffts: dict[tuple[int, int], RealFFT] = {}  # planned transforms by (rows in, rows out)
         self._static_filter: np.ndarray | None = None
         self.reset()
 
@@ -231,15 +232,22 @@ class Spatializer:
 
     # -- rendering ------------------------------------------------------------------
 
+    def _fft(self, rows_in: int, rows_out: int) -> RealFFT:
+        """The planned 2H-point transforms of a batch (made once per batch shape)."""
+        fft = self._ffts.get((rows_in, rows_out))
+        if fft is None:
+            fft = self._ffts[rows_in, rows_out] = RealFFT(2 * self.hop, rows_in=rows_in, rows_out=rows_out)
+        return fft
+
     def _render_static(self, x: np.ndarray, n_hops: int, dest: np.ndarray) -> None:
         """Overlap-save with the one fixed filter into ``dest`` (2, K, H).
 
         Hop k is the second half of the 2H-point circular convolution of
         ``[hop k-1, hop k]`` with the filter. The rows are independent transforms, so
-        the result does not depend on how many hops a batch holds. This is close to
-        the cheapest exact form under the one-hop latency: the FFTs are ~85 % of its
-        time, and measured alternatives were no faster (a strided view instead of
-        the segment copies, one complex inverse FFT for both ears).
+        the result does not depend on how many hops a batch holds. The FFTs are most
+        of its time (planned FFTW transforms, see :class:`~susurrus.dsp.RealFFT`);
+        measured alternatives were no faster (a strided view instead of the segment
+        copies, one complex inverse FFT for both ears).
         """
         h = self.hop
         segs = np.empty((n_hops, 2 * h), dtype=np.float32)
@@ -247,11 +255,13 @@ class Spatializer:
         segs[0, :h] = self._prev
         segs[1:, :h] = xh[:-1]
         segs[:, h:] = xh
-        spec_x = sfft.rfft(segs, axis=-1)  # (K, H+1) complex64
+        fft = self._fft(n_hops, 2 * n_hops)
+        spec_x = fft.forward(segs)  # (K, H+1) complex64
         self._prev = x[-h:].copy()
         if self._static_filter is None:
-            self._static_filter = self._filters(np.zeros(1, dtype=np.int64))[:, 0]
-        y = sfft.irfft(self._static_filter[:, None, :] * spec_x[None], 2 * h, axis=-1)
+            # the inverse transform is unscaled: 1/2H (a power of two, so exact) goes here
+            self._static_filter = self._filters(np.zeros(1, dtype=np.int64))[:, 0] / np.float32(2 * h)
+        y = fft.inverse_product(self._static_filter[:, None, :], spec_x[None]).reshape(2, n_hops, 2 * h)
         dest[...] = y[..., h:]  # (2, K, H)
 
     def _render_moving(self, x: np.ndarray, k0: int, n_hops: int, dest: np.ndarray) -> None:
@@ -262,15 +272,14 @@ class Spatializer:
         by linearity the two products are summed before one inverse FFT per ear.
         """
         h = self.hop
-        if self._frames is None:  # the second halves stay zero
-            self._frames = np.zeros((2, _BATCH_HOPS, 2 * h), dtype=np.float32)
-        fr = self._frames[:, :n_hops]
-        np.multiply(x.reshape(1, n_hops, h), self._fade[:, None, :], out=fr[:, :, :h])
-        spec = sfft.rfft(fr, axis=-1)  # (2, K, H+1) complex64: [x·(1-w), x·w]
+        fft = self._fft(2 * n_hops, 2 * n_hops)
+        # [x·(1-w), x·w] / 2H (the inverse transform is unscaled; a power of two, so exact)
+        fr = np.multiply(x.reshape(1, n_hops, h), self._fade_scaled[:, None, :]).reshape(2 * n_hops, h)
+        spec = fft.forward(fr).reshape(2, n_hops, h + 1)  # zero-padded to 2H: (2, K, H+1)
         filt = self._boundary_filters(k0, n_hops + 1)  # (2, K+1, H+1)
         ys = np.multiply(spec[0], filt[:, :-1])  # (2, K, H+1)
         ys += np.multiply(spec[1], filt[:, 1:])
-        y = sfft.irfft(ys, 2 * h, axis=-1, overwrite_x=True)  # (2, K, 2H)
+        y = fft.inverse(ys.reshape(2 * n_hops, h + 1)).reshape(2, n_hops, 2 * h)
         np.add(y[:, 0, :h], self._tail, out=dest[:, 0])
         np.add(y[:, 1:, :h], y[:, :-1, h:], out=dest[:, 1:])
         self._tail = y[:, -1, h:].copy()
