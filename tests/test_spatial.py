@@ -621,3 +621,25 @@ def test_silent_stretches_skip_the_transforms_and_give_the_same_samples(
     assert np.array_equal(got, want)
     # silence stays silence (a hop of latency; the filters reach about a hop either way)
     assert np.abs(got[:, 20000 + 3 * hop : 70000 - hop]).max() == 0.0
+
+
+def test_an_interpolator_from_its_cached_state_answers_alike_and_searches_on_demand() -> None:
+    """The cached state rebuilds the same interpolator; its k-d tree (for queries the
+    lookup grid cannot settle) is made only when such a query comes."""
+    from susurrus.spatial.hrtf import DirectionInterpolator
+
+    rng = np.random.default_rng(3)
+    az = rng.uniform(-180.0, 180.0, 200)
+    el = rng.uniform(-40.0, 90.0, 200)
+    built = DirectionInterpolator(az, el)
+    restored = DirectionInterpolator.from_state(built.state())
+    assert "tree" not in vars(restored)
+    q_az, q_el = rng.uniform(-180.0, 180.0, 500), rng.uniform(-90.0, 90.0, 500)
+    for a, b in zip(built(q_az, q_el), restored(q_az, q_el), strict=True):
+        np.testing.assert_array_equal(a, b)
+    idx, w, _ = restored._search(q_az[:50], q_el[:50])  # the exact search, through the tree
+    assert "tree" in vars(restored)
+    ref_idx, ref_w, _ = built._search(q_az[:50], q_el[:50])
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(w, ref_w)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from scipy import sparse
-from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from .. import _cache
 from .. import _signal as sps
@@ -66,6 +66,9 @@ class DirectionInterpolator:
         if m < 4:
             self.planar = True
         else:
+            # only when a table is built (one from the cache comes with its triangles)
+            from scipy.spatial import ConvexHull, QhullError
+
             try:
                 hull = ConvexHull(self.u)
                 tri = np.asarray(hull.simplices, dtype=np.int64)
@@ -98,7 +101,6 @@ class DirectionInterpolator:
         self.adj = np.full((m, width), -1, dtype=np.int64)
         for v, lst in enumerate(adj):
             self.adj[v, : len(lst)] = lst
-        self.tree = cKDTree(self.u)
         # a 1-degree lookup grid of containing triangles: a query checks the triangles
         # of its four surrounding grid points (and falls back to the search below)
         ga = np.arange(-180.0, 181.0, _GRID_DEG)
@@ -116,15 +118,23 @@ class DirectionInterpolator:
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> DirectionInterpolator:
-        """The interpolator :meth:`state` describes (its k-d tree rebuilt from the directions)."""
+        """The interpolator :meth:`state` describes (its k-d tree rebuilt from the
+        directions when first needed)."""
         self = cls.__new__(cls)
         self.planar = bool(state["planar"])
         for name in cls._STATE:
             if name in state:
                 setattr(self, name, state[name])
-        if not self.planar:
-            self.tree = cKDTree(self.u)
         return self
+
+    @cached_property
+    def tree(self) -> Any:
+        """A k-d tree of the measured directions, for :meth:`_search` (made on first use:
+        a render whose queries all land in the lookup grid never imports
+        ``scipy.spatial``, about 0.1 s and 10 MB per process)."""
+        from scipy.spatial import cKDTree
+
+        return cKDTree(self.u)
 
     def _search(
         self, az: np.ndarray, el: np.ndarray, k: int = 3
