@@ -417,3 +417,17 @@ def test_true_peaks_are_the_oversampled_ones_wherever_they_could_reach_the_ceili
     # … and every value where the ceiling is (nearly) nothing
     lim.ceiling = 1e-9
     np.testing.assert_allclose(lim._true_peaks(seg, a), exact, rtol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=hst.integers(1, 400), back=hst.integers(0, 50), fwd=hst.integers(0, 50), seed=hst.integers(0, 2**16),
+       kind=hst.sampled_from(["float", "bool", "steps"]))
+def test_window_min_is_scipys_minimum_filter(n: int, back: int, fwd: int, seed: int, kind: str) -> None:
+    from susurrus.render.master import window_min
+
+    rng = np.random.default_rng(seed)
+    x = {"float": rng.standard_normal(n), "bool": rng.random(n) < 0.7,
+         "steps": np.repeat(rng.standard_normal(n // 7 + 1), 7)[:n]}[kind]
+    got = window_min(x, back, fwd)
+    assert got.dtype == x.dtype and got.shape == x.shape
+    np.testing.assert_array_equal(got, _reference_window_min(x, back, fwd))

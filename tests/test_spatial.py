@@ -643,3 +643,22 @@ def test_an_interpolator_from_its_cached_state_answers_alike_and_searches_on_dem
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_allclose(w, ref_w)
     np.testing.assert_allclose(w.sum(axis=1), 1.0)
+
+
+def test_the_csr_kernel_is_scipy_sparse_product() -> None:
+    """HRTF interpolation's weighted sums (scipy.sparse's CSR kernel, called on its own)
+    equal scipy.sparse's matrix product bit for bit."""
+    from scipy import sparse
+
+    from susurrus.spatial.hrtf import _csr_times
+
+    rng = np.random.default_rng(5)
+    dense = rng.standard_normal((40, 26)).astype(np.float32)
+    k = 17
+    cols = rng.integers(0, 40, 3 * k).astype(np.int32)
+    indptr = np.arange(0, 3 * k + 1, 3, dtype=np.int32)
+    data = rng.random(3 * k).astype(np.float32)
+    got = _csr_times(indptr, cols, data, dense)
+    ref = np.asarray(sparse.csr_matrix((data, cols, indptr), shape=(k, 40)) @ dense)
+    assert got.dtype == np.float32 and got.shape == (k, 26)
+    np.testing.assert_array_equal(got, ref)

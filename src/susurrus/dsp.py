@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import scipy.fft as sfft
 from numpy.typing import NDArray
 
+from . import _fft as sfft
 from . import _signal as sps
 
 

@@ -29,16 +29,32 @@ run in double precision.
 from __future__ import annotations
 
 import numpy as np
-import scipy.ndimage as ndi
 
 from .. import _signal as sps
 from ..loudness import k_weighting_sos
 
 
 def window_min(x: np.ndarray, back: int, fwd: int) -> np.ndarray:
-    """``out[i] = min(x[i - back : i + fwd + 1])`` (edges clamp), in O(n)."""
-    size = back + fwd + 1
-    return np.asarray(ndi.minimum_filter1d(x, size=size, origin=back - size // 2, mode="nearest"))
+    """``out[i] = min(x[i - back : i + fwd + 1])`` (edges clamp), in O(n).
+
+    van Herk / Gil–Werman: with ``x`` padded by its edge values and cut into blocks
+    of the window's width ``w``, every window spans the tail of one block and the
+    head of the next, so its minimum is that of a running minimum from each block's
+    end (at the window's start) and one from each block's start (at its end).
+    """
+    x = np.asarray(x)
+    n, w = len(x), back + fwd + 1
+    if n == 0 or w == 1:
+        return x.copy()
+    blocks = -(-(n + w - 1) // w)
+    pad = np.empty(blocks * w, dtype=x.dtype)
+    pad[:back] = x[0]
+    pad[back : back + n] = x
+    pad[back + n :] = x[-1]
+    b = pad.reshape(blocks, w)
+    head = np.minimum.accumulate(b, axis=1).reshape(-1)  # block start … i
+    tail = np.minimum.accumulate(b[:, ::-1], axis=1)[:, ::-1].reshape(-1)  # i … block end
+    return np.minimum(tail[:n], head[w - 1 : w - 1 + n])
 
 
 # The leveler's quick hop energies sum the same squares in another order: each is within
@@ -403,7 +419,7 @@ class TruePeakLimiter(_ChunkedStage):
         oversampling of its whole segment.
         """
         taps, r = _TP_TAPS, _TP_REACH
-        near = ndi.maximum_filter1d((a >= self.ceiling / _TP_GAIN).view(np.uint8), size=2 * r + 1) > 0
+        near = window_min(a < self.ceiling / _TP_GAIN, r, r) == 0  # a loud sample within reach
         at = np.flatnonzero(near)
         tp = a.astype(np.float64)
         if at.size:

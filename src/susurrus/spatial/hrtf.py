@@ -25,10 +25,10 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from .. import _cache
 from .. import _signal as sps
+from .._compiled import scipy_extension
 from ..dsp import next_pow2
 from .sofa import HRIRSet, unit_vectors
 
@@ -219,6 +219,26 @@ class DirectionInterpolator:
         return idx, w
 
 
+try:  # scipy.sparse's compiled CSR kernel, without scipy.sparse (see susurrus._compiled)
+    _sparsetools: Any = scipy_extension("sparse", "_sparsetools")
+except (ImportError, OSError):  # pragma: no cover - another scipy layout
+    _sparsetools = None
+
+
+def _csr_times(indptr: np.ndarray, cols: np.ndarray, data: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """The CSR matrix ``(data, cols, indptr)`` (``len(indptr) - 1`` rows, ``dense.shape[0]``
+    columns) times ``dense``: ``csr_matrix(...) @ dense``, by the same kernel."""
+    rows, n_vecs = len(indptr) - 1, dense.shape[1]
+    if _sparsetools is None:  # pragma: no cover
+        from scipy import sparse
+
+        return np.asarray(sparse.csr_matrix((data, cols, indptr), shape=(rows, dense.shape[0])) @ dense)
+    out = np.zeros((rows, n_vecs), dtype=np.result_type(data, dense))
+    _sparsetools.csr_matvecs(rows, dense.shape[0], n_vecs, indptr, cols, data.astype(out.dtype, copy=False),
+                             np.ascontiguousarray(dense, dtype=out.dtype).ravel(), out.ravel())
+    return out
+
+
 @dataclass(frozen=True)
 class HRTFTable:
     """Aligned HRTF spectra and onsets, ready for the streaming renderer.
@@ -270,10 +290,9 @@ class HRTFTable:
         q = np.clip(np.rint(d * DELAY_STEPS).astype(np.int64), 0, len(self.ramps) - 1)
         # weighted sum of the three aligned spectra as a sparse, block-diagonal (2K, 2M)
         # weight matrix times the ear-stacked table (float32 re, im pairs): no (K, 3, …) gather
-        cols = np.concatenate([idx, idx + m]).ravel()
-        indptr = np.arange(0, 6 * k + 1, 3)  # three weights a row
-        weights = sparse.csr_matrix((np.tile(wg.ravel(), 2), cols, indptr), shape=(2 * k, 2 * m))
-        out = np.asarray(weights @ self._by_ear).view(np.complex64).reshape(2, k, -1)
+        cols = np.concatenate([idx, idx + m]).ravel().astype(np.int32)
+        indptr = np.arange(0, 6 * k + 1, 3, dtype=np.int32)  # three weights a row
+        out = _csr_times(indptr, cols, np.tile(wg.ravel(), 2), self._by_ear).view(np.complex64).reshape(2, k, -1)
         out *= self.ramps[q.T]
         return out if ear_first else np.ascontiguousarray(out.transpose(1, 0, 2))
 

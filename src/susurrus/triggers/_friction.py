@@ -33,8 +33,8 @@ import functools
 from collections.abc import Callable
 
 import numpy as np
-import scipy.fft as spf
 
+from .. import _fft as spf
 from .. import _signal as sps
 
 GainFn = Callable[[np.ndarray], np.ndarray]

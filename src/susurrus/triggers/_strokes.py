@@ -30,8 +30,8 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
-import scipy.fft as spf
 
+from .. import _fft as spf
 from .. import _signal as sps
 from ._friction import fft_len, poisson_times, stroke_profile
 

@@ -51,8 +51,8 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 import numpy as np
-import scipy.fft as sfft
 
+from .. import _fft as sfft
 from .. import _signal as sps
 from ..errors import ParameterError, SusurrusError
 from .base import Param, Trigger

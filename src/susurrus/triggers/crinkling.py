@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
-import scipy.fft as spf
 
+from .. import _fft as spf
 from .. import _signal as sps
 from . import register
 from ._friction import (
