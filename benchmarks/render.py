@@ -1,8 +1,10 @@
 """Render benchmark: 1 hour of the `relax` preset to FLAC next to sox making one pink noise.
 
-    .venv/bin/python benchmarks/render.py [--minutes 60] [--repeats 1] [--format flac] [--cache warm|cold]
+    .venv/bin/python benchmarks/render.py [--minutes 60] [--repeats 3] [--format flac] [--cache warm|cold]
 
-Prints both as multiples of real time, the ratio of our time to sox's, and the
+Prints both as multiples of real time, the ratio of our time to sox's (runs in
+pairs, alternating which of the two goes first; the median of the pairs' ratios,
+and the ratio of the medians), and the
 peak RSS of each (each runs in its own child process; the largest single process,
 and the peak sum over the process tree, which includes the render's worker
 processes, as RSS and as PSS). Goal: ratio <= 1.0 and our peak RSS <= 300 MB.
@@ -23,13 +25,13 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Run, median_run, python, run_child
+from _common import Run, python, run_child
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=60.0)
-    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--format", choices=("flac", "wav", "ogg"), default="flac")
     ap.add_argument("--preset", default="relax")
     ap.add_argument("--cache", choices=("warm", "cold"), default="warm",
@@ -50,17 +52,28 @@ def main() -> int:
 
         if args.cache == "warm":
             run_child([*ours_cmd[:-4], "--duration", "10s", "-o", f"{d}/warm.{args.format}"], env=env(0))
-        runs = [run_child(ours_cmd, env=env(i), tree=True) for i in range(args.repeats)]
-        ours = Run(statistics.median(r.seconds for r in runs), max(r.peak_rss_mb for r in runs),
-                   max(r.tree_rss_mb for r in runs), max(r.tree_pss_mb for r in runs))
-        sox = median_run(sox_cmd, args.repeats, tree=True)
-    print(f"audio: {args.minutes:g} min, 48 kHz stereo, {args.format}; median of {args.repeats}; "
-          f"HRTF cache {args.cache}")
+        # ours and sox in pairs, the order alternating (ours first, then sox first, …): a
+        # shared host's slow and fast spells fall on both alike, and each pair gives a ratio
+        runs, sox_runs = [], []
+        for i in range(args.repeats):
+            if i % 2:
+                sox_runs.append(run_child(sox_cmd, tree=True))
+            runs.append(run_child(ours_cmd, env=env(i), tree=True))
+            if not i % 2:
+                sox_runs.append(run_child(sox_cmd, tree=True))
+        ours, sox = (Run(statistics.median(r.seconds for r in rs), max(r.peak_rss_mb for r in rs),
+                         max(r.tree_rss_mb for r in rs), max(r.tree_pss_mb for r in rs))
+                     for rs in (runs, sox_runs))
+        pair_ratios = [a.seconds / b.seconds for a, b in zip(runs, sox_runs, strict=True)]
+    print(f"audio: {args.minutes:g} min, 48 kHz stereo, {args.format}; median of {args.repeats} "
+          f"(runs paired with sox's, alternating which goes first); HRTF cache {args.cache}")
     print(f"{'':<28}{'x real time':>12}{'seconds':>10}{'peak RSS MB':>13}{'tree RSS':>10}{'tree PSS':>10}")
     for name, r in ((f"susurrus {args.preset}", ours), ("sox synth pinknoise", sox)):
         print(f"{name:<28}{secs / r.seconds:>12.1f}{r.seconds:>10.2f}{r.peak_rss_mb:>13.1f}"
               f"{r.tree_rss_mb:>10.1f}{r.tree_pss_mb:>10.1f}")
-    print(f"ratio ours/sox (time): {ours.seconds / sox.seconds:.2f}  (goal <= 1.0)")
+    print(f"ratio ours/sox (time): {statistics.median(pair_ratios):.2f}  (goal <= 1.0; median of the "
+          f"paired runs' ratios {', '.join(f'{r:.2f}' for r in pair_ratios)}; ratio of the medians "
+          f"{ours.seconds / sox.seconds:.2f})")
     print(f"peak RSS ours: largest process {ours.peak_rss_mb:.0f} MB; the whole process tree "
           f"(render workers included) {ours.tree_rss_mb:.0f} MB RSS, {ours.tree_pss_mb:.0f} MB PSS "
           f"(shared library pages counted once) (goal <= 300 MB)")
