@@ -579,12 +579,15 @@ def calibrate_group(scene: Scene, indices: Sequence[int], win: CalibrationWindow
 
 
 def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT_BLOCK,
-              workers: Mapping[int, GroupWorker] | None = None) -> Calibration:
+              workers: Mapping[int, GroupWorker] | None = None,
+              mixed: Callable[[], None] | None = None) -> Calibration:
     """Find the master gain that puts the steady part at ``scene.master.target_lufs``.
 
     The layers are rendered in their fixed :func:`layer_groups`: group ``g`` by
     ``workers[g]`` when given (in parallel with the rest), the others here; the
-    result is the same.
+    result is the same. ``mixed`` is called once every group's window is in the mix,
+    before the measuring (a render starts its workers' streams there: they need no
+    gain, and render ahead while this process measures).
     """
     sr = scene.sr
     win = calibration_window(scene, window_s)
@@ -617,6 +620,8 @@ def calibrate(scene: Scene, *, window_s: float = 60.0, block_size: int = DEFAULT
         energy_of.update(zip(groups[gi], energies, strict=True))
     if mix is None:  # a scene without layers
         mix = np.zeros((output_channels(scene), win.n_end - n_a), dtype=np.float32)
+    if mixed is not None:
+        mixed()
     trim_heap()
     hop_e = [energy_of[i] for i in range(len(scene.layers))]
     # estimated hop energies over the whole steady part
@@ -704,14 +709,23 @@ class SessionStream:
 
             _shared_tables(scene)  # before a fork, so parent and workers share them
             self._workers = start_workers(scene, groups[:-1], self.channels)
+        streaming = False
+
+        def stream() -> None:  # the workers render ahead from here on
+            nonlocal streaming
+            if not streaming:
+                streaming = True
+                for w in self._workers.values():
+                    w.start_stream(self.total, block_size)
+
         try:
             if gain_db is None:
-                cal = calibrate(scene, block_size=block_size, workers=self._workers)
+                cal = calibrate(scene, block_size=block_size, workers=self._workers,
+                                mixed=stream if self._workers else None)
                 gain_db = cal.gain_db if scene.master.normalize else 0.0
                 self._premix = cal.premix
             if self._premix is None:
-                for w in self._workers.values():
-                    w.start_stream(self.total, block_size)
+                stream()
                 self._local = {gi: [LayerStream(scene.layers[i], i, scene) for i in g]
                                for gi, g in enumerate(groups) if gi not in self._workers}
                 trim_heap()
