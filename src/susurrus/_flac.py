@@ -37,6 +37,10 @@ __all__ = ["COMPRESSION_LEVEL", "FlacEncoder", "FlacError", "available"]
 #: encoder work and an hour's render ~4 % faster (interleaved A/B of 20 min renders,
 #: median of 8, against level 3). Any level is lossless and decodes alike.
 COMPRESSION_LEVEL = 0
+#: samples per FLAC frame: 4096 (the higher levels' size, within the streamable subset)
+#: rather than level 0's 1152 — a quarter of the frames for the same size; ~7 % less
+#: encoder work (min of 7, /tmp/me/flac_bs.py)
+BLOCKSIZE = 4096
 _SCALE = np.float32(1 << 23)
 _LO, _HI = -float(1 << 23), float((1 << 23) - 1)
 
@@ -71,7 +75,7 @@ def _lib() -> Any:
             lib.FLAC__stream_encoder_new.restype = vp
             lib.FLAC__stream_encoder_new.argtypes = []
             for fn in ("set_channels", "set_bits_per_sample", "set_sample_rate",
-                       "set_compression_level", "set_do_md5", "set_verify"):
+                       "set_compression_level", "set_blocksize", "set_do_md5", "set_verify"):
                 f = getattr(lib, "FLAC__stream_encoder_" + fn)
                 f.argtypes, f.restype = [vp, u], ctypes.c_int
             lib.FLAC__stream_encoder_set_total_samples_estimate.argtypes = [vp, ctypes.c_uint64]
@@ -121,6 +125,7 @@ class FlacEncoder:
               and lib.FLAC__stream_encoder_set_bits_per_sample(e, 24)
               and lib.FLAC__stream_encoder_set_sample_rate(e, sr)
               and lib.FLAC__stream_encoder_set_compression_level(e, COMPRESSION_LEVEL)
+              and lib.FLAC__stream_encoder_set_blocksize(e, BLOCKSIZE)
               and lib.FLAC__stream_encoder_set_do_md5(e, 0)
               and lib.FLAC__stream_encoder_set_verify(e, 0))
         if ok and total_frames:
