@@ -169,8 +169,12 @@ class _ChunkedStage:
         """Buffer ``y * gain`` as input (float32: ``y`` rounded to float32, times the
         gain rounded to float32)."""
         dst = self._space(y.shape[1])
-        dst[...] = y
-        if gain != 1.0:
+        if gain == 1.0:
+            dst[...] = y
+        elif y.dtype == np.float32:  # the same product in one pass
+            np.multiply(y, np.float32(gain), out=dst)
+        else:
+            dst[...] = y
             dst *= np.float32(gain)
         self._extend(y.shape[1])
         self._n_in += y.shape[1]
