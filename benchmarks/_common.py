@@ -90,14 +90,18 @@ def run_child(cmd: Sequence[str], *, env: dict[str, str] | None = None, tree: bo
     return Run(dt, usage.ru_maxrss / 1024.0, peaks[0], peaks[1])
 
 
-def median_run(cmd: Sequence[str], repeats: int, **kw: object) -> Run:
-    runs = [run_child(cmd, **kw) for _ in range(repeats)]  # type: ignore[arg-type]
+def summarize(runs: Sequence[Run]) -> Run:
+    """The median time of ``runs`` and the largest of each of their memory peaks."""
     return Run(statistics.median(r.seconds for r in runs), max(r.peak_rss_mb for r in runs),
                max(r.tree_rss_mb for r in runs), max(r.tree_pss_mb for r in runs))
+
+
+def median_run(cmd: Sequence[str], repeats: int, **kw: object) -> Run:
+    return summarize([run_child(cmd, **kw) for _ in range(repeats)])  # type: ignore[arg-type]
 
 
 def python() -> str:
     return sys.executable
 
 
-__all__ = ["Run", "median_run", "python", "resource", "run_child"]
+__all__ = ["Run", "median_run", "python", "resource", "run_child", "summarize"]

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Run, python, run_child
+from _common import python, run_child, summarize
 
 
 def main() -> int:
@@ -61,9 +61,7 @@ def main() -> int:
             runs.append(run_child(ours_cmd, env=env(i), tree=True))
             if not i % 2:
                 sox_runs.append(run_child(sox_cmd, tree=True))
-        ours, sox = (Run(statistics.median(r.seconds for r in rs), max(r.peak_rss_mb for r in rs),
-                         max(r.tree_rss_mb for r in rs), max(r.tree_pss_mb for r in rs))
-                     for rs in (runs, sox_runs))
+        ours, sox = summarize(runs), summarize(sox_runs)
         pair_ratios = [a.seconds / b.seconds for a, b in zip(runs, sox_runs, strict=True)]
     print(f"audio: {args.minutes:g} min, 48 kHz stereo, {args.format}; median of {args.repeats} "
           f"(runs paired with sox's, alternating which goes first); HRTF cache {args.cache}")

@@ -110,3 +110,22 @@ def test_fftw_loads_without_the_pyfftw_package_and_its_dask_import() -> None:
             "print(dsp.FFT_BACKEND, 'dask' in sys.modules, 'pyfftw' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["fftw", "False", "False"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_products_go_through_the_transforms_as_if_formed_first(backend: str) -> None:
+    """``forward_product`` and ``inverse_product`` (products with leading dimensions,
+    written straight into the plans' inputs) equal the transforms of the products."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((1, 3, 300)).astype(np.float32)
+    w = rng.standard_normal((2, 1, 300)).astype(np.float32)
+    f = RealFFT(512, rows_in=6, rows_out=6, backend=backend)
+    g = RealFFT(512, rows_in=6, rows_out=6, backend=backend)
+    spec = f.forward_product(x, w).copy()
+    assert spec.shape == (6, 257)
+    np.testing.assert_array_equal(spec, g.forward((x * w).reshape(6, 300)))
+    f.forward(rng.standard_normal((6, 512)).astype(np.float32))  # a full input first: the pad is cleared
+    np.testing.assert_array_equal(f.forward_product(x, w), spec)
+    h = rng.standard_normal((2, 1, 257)).astype(np.complex64)
+    s = spec.reshape(2, 3, 257)[:1]
+    np.testing.assert_array_equal(f.inverse_product(h, s), g.inverse((h * s).reshape(6, 257)))

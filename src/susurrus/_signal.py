@@ -37,15 +37,10 @@ __all__ = [
 ]
 
 
-def _extension(name: str) -> Any:
-    """scipy.signal's compiled module ``name``, loaded without the package."""
-    return scipy_extension("signal", name)
-
-
 try:
-    _linear_filter = _extension("_sigtools")._linear_filter
-    _sosfilt_kernel = _extension("_sosfilt")._sosfilt
-    _upfirdn = _extension("_upfirdn_apply")
+    _linear_filter = scipy_extension("signal", "_sigtools")._linear_filter
+    _sosfilt_kernel = scipy_extension("signal", "_sosfilt")._sosfilt
+    _upfirdn = scipy_extension("signal", "_upfirdn_apply")
     _upfirdn_apply, _upfirdn_output_len, _upfirdn_mode = _upfirdn._apply, _upfirdn._output_len, _upfirdn.mode_enum
     KERNELS = True
 except (ImportError, AttributeError, OSError):  # pragma: no cover - another scipy layout

@@ -720,8 +720,7 @@ class SessionStream:
 
         try:
             if gain_db is None:
-                cal = calibrate(scene, block_size=block_size, workers=self._workers,
-                                mixed=stream if self._workers else None)
+                cal = calibrate(scene, block_size=block_size, workers=self._workers, mixed=stream)
                 gain_db = cal.gain_db if scene.master.normalize else 0.0
                 self._premix = cal.premix
             if self._premix is None:

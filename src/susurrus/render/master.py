@@ -171,11 +171,8 @@ class _ChunkedStage:
         dst = self._space(y.shape[1])
         if gain == 1.0:
             dst[...] = y
-        elif y.dtype == np.float32:  # the same product in one pass
-            np.multiply(y, np.float32(gain), out=dst)
-        else:
-            dst[...] = y
-            dst *= np.float32(gain)
+        else:  # one pass (a float32 block is taken as it is)
+            np.multiply(np.asarray(y, dtype=np.float32), np.float32(gain), out=dst)
         self._extend(y.shape[1])
         self._n_in += y.shape[1]
 

@@ -274,8 +274,8 @@ class Spatializer:
         h = self.hop
         fft = self._fft(2 * n_hops, 2 * n_hops)
         # [x·(1-w), x·w] / 2H (the inverse transform is unscaled; a power of two, so exact)
-        fr = np.multiply(x.reshape(1, n_hops, h), self._fade_scaled[:, None, :]).reshape(2 * n_hops, h)
-        spec = fft.forward(fr).reshape(2, n_hops, h + 1)  # zero-padded to 2H: (2, K, H+1)
+        spec = fft.forward_product(x.reshape(1, n_hops, h), self._fade_scaled[:, None, :])
+        spec = spec.reshape(2, n_hops, h + 1)  # zero-padded to 2H: (2, K, H+1)
         filt = self._boundary_filters(k0, n_hops + 1)  # (2, K+1, H+1)
         ys = np.multiply(spec[0], filt[:, :-1])  # (2, K, H+1)
         ys += np.multiply(spec[1], filt[:, 1:])
