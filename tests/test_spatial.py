@@ -288,6 +288,41 @@ def test_moving_source_is_a_crossfade_of_boundary_filters() -> None:
     assert np.max(np.abs(y - ref[:, :n])) < 1e-5 * np.max(np.abs(ref))
 
 
+@needs_mit
+@pytest.mark.parametrize(
+    ("motion", "period_s", "expect"),
+    [("sweep", 24.0, "slow"), ("orbit", 60.0, "slow"), ("orbit", 1.0, "fast"), ("approach", 2.0, "both")],
+)
+def test_slow_motion_takes_the_mean_filter_at_odd_boundaries(motion: str, period_s: float, expect: str) -> None:
+    """Even hop boundaries get their own filters; an odd one gets the mean of its two
+    neighbours' while the source turns at most 1° and changes its distance by at most
+    1 % across the pair (a slow sweep or orbit), and its own filter where it moves faster."""
+    from susurrus.spatial.render import _GROUP
+
+    sp = make_spatializer(sr=SR, azimuth_deg=80.0, distance_m=0.8, motion=motion, period_s=period_s)
+    n_slow = n_fast = 0
+    for g in (0, 7):
+        ks = g * _GROUP + np.arange(_GROUP + 1)
+        exact = sp._filters(ks)
+        got = sp._group(g)
+        assert got.shape == (2, _GROUP, sp.hop + 1) and got.dtype == np.complex64
+        assert np.array_equal(got[:, 0::2], exact[:, 0:-1:2])
+        az, el, r = sp.path(ks * sp.hop / SR)
+        rad = np.deg2rad
+        u = np.stack([np.cos(rad(el)) * np.cos(rad(az)), np.cos(rad(el)) * np.sin(rad(az)), np.sin(rad(el))])
+        turn_deg = np.rad2deg(np.arccos(np.clip(np.sum(u[:, 0:-1:2] * u[:, 2::2], axis=0), -1, 1)))
+        slow = (turn_deg < 0.99) & (np.abs(np.log(r[2::2] / r[0:-1:2])) < 0.0099)
+        fast = (turn_deg > 1.01) | (np.abs(np.log(r[2::2] / r[0:-1:2])) > 0.0101)
+        mean = 0.5 * (exact[:, 0:-1:2] + exact[:, 2::2])
+        odd, tol = got[:, 1::2], 1e-6 * np.abs(exact).max()
+        assert np.allclose(odd[:, slow], mean[:, slow], rtol=0, atol=tol)
+        assert np.allclose(odd[:, fast], exact[:, 1::2][:, fast], rtol=0, atol=tol)
+        # the mean is close to the exact filter (within 4 % of the peak, any bin)
+        assert np.abs(odd - exact[:, 1::2]).max() < 0.04 * np.abs(exact).max()
+        n_slow, n_fast = n_slow + int(slow.sum()), n_fast + int(fast.sum())
+    assert (n_slow > 0, n_fast > 0) == {"slow": (True, False), "fast": (False, True), "both": (True, True)}[expect]
+
+
 def _static_reference(sp: Spatializer, x: np.ndarray) -> np.ndarray:
     """Per-hop overlap-save in float64, the static renderer's definition.
 
