@@ -4,6 +4,7 @@ real 2-worker LocalCluster (marked slow)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -395,6 +396,26 @@ if __name__ == "__main__":
 """
 
 
+def _group_semaphores(pgid: int) -> set[str]:
+    """Named POSIX semaphores (``/dev/shm/sem.*``) mapped by the processes of group
+    ``pgid`` (Linux ``/proc``; empty elsewhere). A SIGKILL of a whole group kills
+    multiprocessing's resource tracker too, so nobody unlinks them afterwards."""
+    names: set[str] = set()
+    proc = Path("/proc")
+    for d in proc.iterdir() if proc.is_dir() else ():
+        if not d.name.isdigit():
+            continue
+        try:
+            if int((d / "stat").read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            for line in (d / "maps").read_text().splitlines():
+                if "/dev/shm/sem." in line:
+                    names.add(line.split("/dev/shm/", 1)[1].split(" (deleted)")[0])
+        except (OSError, ValueError, IndexError):  # a process that ended meanwhile
+            continue
+    return names
+
+
 @pytest.mark.slow
 def test_hard_killed_run_loses_only_files_in_flight(client: object, tmp_path: Path) -> None:
     """SIGKILL the whole run (client, scheduler and workers) mid-way, then run again."""
@@ -422,11 +443,15 @@ def test_hard_killed_run_loses_only_files_in_flight(client: object, tmp_path: Pa
             time.sleep(0.05)
         assert proc.poll() is None, "the run ended before it could be killed"
     finally:
+        leaked = _group_semaphores(proc.pid)
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # the run's own process group only
         except ProcessLookupError:
             pass
         proc.wait(timeout=30)
+        for name in leaked:  # what the killed run's resource tracker would have unlinked
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"/dev/shm/{name}")
     done = load_records(ds)
     assert 2 <= len(done) < len(paths)
     run = analyze_corpus(root, ds, client=client, tagger=False)
