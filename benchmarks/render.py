@@ -8,6 +8,12 @@ and the ratio of the medians), and the
 peak RSS of each (each runs in its own child process; the largest single process,
 and the peak sum over the process tree, which includes the render's worker
 processes, as RSS and as PSS). Goal: ratio <= 1.0 and our peak RSS <= 300 MB.
+
+The timed runs are not watched: the tree's memory is measured in one more run of
+each, by a thread that reads every process's ``smaps_rollup`` every 50 ms. That
+thread takes about 15 % of a core, which costs a render that keeps both cores
+busy (its worker processes) ~7 % of its speed, and sox, which uses one core,
+nothing; so it watches only runs whose time is not counted (printed apart).
 OGG output is exempt from the speed goal. The render's HRTF table cache is a private
 one, filled first by an untimed 10 s render (``--cache warm``, as every render after a
 machine's first finds it) or empty for every run (``--cache cold``, a first render:
@@ -17,6 +23,7 @@ about half a second more).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import statistics
@@ -57,11 +64,14 @@ def main() -> int:
         runs, sox_runs = [], []
         for i in range(args.repeats):
             if i % 2:
-                sox_runs.append(run_child(sox_cmd, tree=True))
-            runs.append(run_child(ours_cmd, env=env(i), tree=True))
+                sox_runs.append(run_child(sox_cmd))
+            runs.append(run_child(ours_cmd, env=env(i)))
             if not i % 2:
-                sox_runs.append(run_child(sox_cmd, tree=True))
-        ours, sox = summarize(runs), summarize(sox_runs)
+                sox_runs.append(run_child(sox_cmd))
+        # the process trees' memory, in one watched run of each (times not counted)
+        watched = run_child(ours_cmd, env=env(args.repeats), tree=True), run_child(sox_cmd, tree=True)
+        ours, sox = (dataclasses.replace(summarize([*timed, w]), seconds=summarize(timed).seconds)
+                     for timed, w in ((runs, watched[0]), (sox_runs, watched[1])))
         pair_ratios = [a.seconds / b.seconds for a, b in zip(runs, sox_runs, strict=True)]
     print(f"audio: {args.minutes:g} min, 48 kHz stereo, {args.format}; median of {args.repeats} "
           f"(runs paired with sox's, alternating which goes first); HRTF cache {args.cache}")
@@ -72,6 +82,8 @@ def main() -> int:
     print(f"ratio ours/sox (time): {statistics.median(pair_ratios):.2f}  (goal <= 1.0; median of the "
           f"paired runs' ratios {', '.join(f'{r:.2f}' for r in pair_ratios)}; ratio of the medians "
           f"{ours.seconds / sox.seconds:.2f})")
+    print(f"the runs watched for memory (not counted): ours {watched[0].seconds:.2f} s, "
+          f"sox {watched[1].seconds:.2f} s")
     print(f"peak RSS ours: largest process {ours.peak_rss_mb:.0f} MB; the whole process tree "
           f"(render workers included) {ours.tree_rss_mb:.0f} MB RSS, {ours.tree_pss_mb:.0f} MB PSS "
           f"(shared library pages counted once) (goal <= 300 MB)")
