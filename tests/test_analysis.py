@@ -220,10 +220,9 @@ def test_calm_score_orders_planted_recordings_and_ignores_gain() -> None:
     sched = [("tap", 10.0), ("drop", 30.0), ("tap", 50.0)]
     soft, _ = P.plant(bed, SR, sched, rng=np.random.default_rng(1), level_db=30.0)
     loud, _ = P.plant(bed, SR, sched, rng=np.random.default_rng(1), level_db=40.0)
-    s = {
-        k: analyze_signal(v, SR)["calm_score"]
-        for k, v in {"bed": bed, "few": few, "many": many, "soft": soft, "loud": loud}.items()
-    }
+    s = {k: analyze_signal(v, SR)["calm_score"] for k, v in {"bed": bed, "few": few, "many": many, "soft": soft}.items()}
+    with pytest.warns(audio.AudioWarning, match="exceeds full scale"):  # its loudest tap peaks at +4 dBFS
+        s["loud"] = analyze_signal(loud, SR)["calm_score"]
     assert s["bed"] > s["few"] > s["many"]
     assert s["soft"] > s["loud"]
     for y in (bed, few):

@@ -112,9 +112,14 @@ def test_csrf_required_on_state_changes(client: TestClient, csrf: dict[str, str]
                     headers={**csrf, "Origin": "http://attacker.example"})
     assert r.status_code == 403 and "cross-origin" in r.json()["detail"]
     # a Bearer-token API client holds no ambient credential: no CSRF token needed
-    r = client.post("/api/scenes/validate", json={"scene": {"layers": [{"trigger": "rain"}]}},
-                    headers={"Authorization": f"Bearer {TOKEN}"}, cookies={})
-    assert r.status_code == 200
+    jar, client.cookies = client.cookies, {}  # no session cookie on these requests
+    try:
+        body = {"scene": {"layers": [{"trigger": "rain"}]}}
+        assert client.post("/api/scenes/validate", json=body).status_code == 401
+        r = client.post("/api/scenes/validate", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert r.status_code == 200
+    finally:
+        client.cookies = jar
 
 
 def test_settings_refuse_unsafe_configurations(tmp_path: Path) -> None:
