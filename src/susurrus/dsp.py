@@ -96,6 +96,15 @@ def _aligned_rows(rows: int, n: int, dtype: np.dtype[Any]) -> np.ndarray:
     return _pyfftw.empty_aligned((rows, stride), dtype=dtype)[:, :n]
 
 
+def _multiply_into(buf: np.ndarray, a: np.ndarray, b: np.ndarray, shape: tuple[int, ...]) -> None:
+    """``a * b`` (broadcast to ``shape``) written into the rows of ``buf``: into ``buf``
+    itself, or, when ``shape`` has more than two dimensions, into a view of it with its
+    rows split into ``shape``'s leading ones (never a copy)."""
+    out = buf if len(shape) <= 2 else buf.reshape(shape)
+    assert np.may_share_memory(out, buf)
+    np.multiply(a, b, out=out)
+
+
 class RealFFT:
     """Planned real transforms of one size: ``rows_in`` signals forward, ``rows_out`` back.
 
@@ -152,10 +161,7 @@ class RealFFT:
         if not self._fftw:
             return self.forward((a * b).reshape(-1, shape[-1]))
         m = shape[-1]
-        dst = self._x[:, :m]
-        out = dst if len(shape) <= 2 else dst.reshape(shape)  # splits rows: a view
-        assert np.may_share_memory(out, self._x)
-        np.multiply(a, b, out=out)
+        _multiply_into(self._x[:, :m], a, b, shape)
         self._x[:, m:] = 0.0
         self._fwd.execute()
         return self._xf
@@ -175,9 +181,7 @@ class RealFFT:
         shape = np.broadcast_shapes(np.shape(a), np.shape(b))
         if not self._fftw:
             return self.inverse((a * b).reshape(-1, shape[-1]))
-        out = self._yf if len(shape) <= 2 else self._yf.reshape(shape)  # splits rows: a view
-        assert np.may_share_memory(out, self._yf)
-        np.multiply(a, b, out=out)
+        _multiply_into(self._yf, a, b, shape)
         self._inv.execute()
         return self._y
 
